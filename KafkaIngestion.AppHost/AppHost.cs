@@ -1,0 +1,27 @@
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Infrastructure: one Kafka cluster. Kafka:Mode picks how it is provided (auto, container,
+// embedded, external); services see only the "kafka" connection string whichever it is.
+var kafka = builder.AddKafka("kafka")
+    .WithTopic("events", partitions: builder.Configuration.GetValue("Kafka:Partitions", 6))
+    .WithTopic("events.dlq", partitions: 1);
+
+// The ingestion API. Its port is its public address (http://localhost:5080), served by the
+// process itself: the orchestrator's proxy would halve the requests per second it can take.
+var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
+    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithHttpHealthCheck("/health");
+
+// The consumer group worker that processes what the API accepted.
+var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
+    .WithReference(kafka).WaitFor(kafka)
+    .WithHttpHealthCheck("/health");
+
+// The load generator runs only when started from the dashboard, then exits with its report.
+builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
+    .WithReference(api).WaitFor(api).WaitFor(consumer)
+    .WithEnvironment("LoadGen__TargetUrl", "http://api")
+    .WithExplicitStart();
+
+builder.Build().Run();

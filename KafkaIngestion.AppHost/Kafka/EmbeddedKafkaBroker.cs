@@ -1,0 +1,141 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace KafkaIngestion.AppHost.Kafka;
+
+/// <summary>
+/// A one-broker Kafka cluster in this process: librdkafka's mock cluster speaking the Kafka
+/// protocol on a loopback port. In memory only, and each partition keeps only its newest
+/// 5 MiB of record batches (a limit fixed inside librdkafka), so it is for development and tests.
+/// </summary>
+internal sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
+{
+    private const int BrokerId = 1;
+
+    private readonly nint _client;
+    private readonly nint _cluster;
+    private readonly TcpForwarder? _forwarder;
+    private int _disposed;
+
+    private EmbeddedKafkaBroker(nint client, nint cluster, string bootstrapServers, TcpForwarder? forwarder)
+    {
+        _client = client;
+        _cluster = cluster;
+        BootstrapServers = bootstrapServers;
+        _forwarder = forwarder;
+    }
+
+    /// <summary>The broker's own address (a port the OS chose); what services are given.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>The fixed address for Kafka tools, or null when its port was taken.</summary>
+    public string? FixedAddress => _forwarder is null ? null : $"localhost:{_forwarder.Port}";
+
+    public bool IsUp { get; private set; } = true;
+
+    public static EmbeddedKafkaBroker Start(IEnumerable<KafkaTopicAnnotation> topics, int fixedPort, ILogger logger)
+    {
+        var client = CreateClientHandle();
+        var cluster = LibRdKafka.rd_kafka_mock_cluster_new(client, 1);
+        if (cluster == 0)
+        {
+            LibRdKafka.rd_kafka_destroy(client);
+            throw new InvalidOperationException("librdkafka could not create its mock cluster.");
+        }
+
+        // Admin clients need a controller to describe the cluster; a fresh group need not wait
+        // for more members before its first assignment (the broker default delays joins ~3 s).
+        _ = LibRdKafka.rd_kafka_mock_set_controller_id(cluster, BrokerId);
+        LibRdKafka.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+
+        foreach (var topic in topics)
+        {
+            var error = LibRdKafka.rd_kafka_mock_topic_create(cluster, topic.Name, topic.Partitions, 1);
+            if (error != 0)
+            {
+                LibRdKafka.rd_kafka_mock_cluster_destroy(cluster);
+                LibRdKafka.rd_kafka_destroy(client);
+                throw new InvalidOperationException($"The embedded broker could not create topic '{topic.Name}' (librdkafka error {error}).");
+            }
+
+            LogTopicCreated(logger, topic.Name, topic.Partitions);
+        }
+
+        var bootstrap = Marshal.PtrToStringUTF8(LibRdKafka.rd_kafka_mock_cluster_bootstraps(cluster))
+            ?? throw new InvalidOperationException("The mock cluster reported no address.");
+        var forwarder = TcpForwarder.TryStart(fixedPort, ParseEndPoint(bootstrap), logger);
+        return new EmbeddedKafkaBroker(client, cluster, bootstrap, forwarder);
+    }
+
+    /// <summary>Takes the broker off the network, as a crashed broker would be; for fault tests.</summary>
+    public void SetDown()
+    {
+        ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_down(_cluster, BrokerId), "take the broker down");
+        IsUp = false;
+    }
+
+    public void SetUp()
+    {
+        ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_up(_cluster, BrokerId), "bring the broker up");
+        IsUp = true;
+    }
+
+    private static void ThrowIfFailed(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"The embedded broker could not {what} (librdkafka error {error}).");
+        }
+    }
+
+    private static nint CreateClientHandle()
+    {
+        // The mock cluster is owned by a client handle; a bare producer that sends nothing.
+        var errors = new byte[512];
+        var conf = LibRdKafka.rd_kafka_conf_new();
+        if (LibRdKafka.rd_kafka_conf_set(conf, "client.id", "kafkaingestion-embedded-broker", errors, (nuint)errors.Length) != 0)
+        {
+            LibRdKafka.rd_kafka_conf_destroy(conf);
+            throw new InvalidOperationException(ErrorText(errors));
+        }
+
+        var client = LibRdKafka.rd_kafka_new(LibRdKafka.ProducerType, conf, errors, (nuint)errors.Length);
+        if (client == 0)
+        {
+            LibRdKafka.rd_kafka_conf_destroy(conf);
+            throw new InvalidOperationException($"librdkafka could not create a client: {ErrorText(errors)}");
+        }
+
+        return client;
+    }
+
+    private static string ErrorText(byte[] buffer) => Encoding.UTF8.GetString(buffer).TrimEnd('\0');
+
+    private static IPEndPoint ParseEndPoint(string bootstrap)
+    {
+        var first = bootstrap.Split(',')[0];
+        return IPEndPoint.TryParse(first, out var endPoint)
+            ? endPoint
+            : throw new InvalidOperationException($"Unexpected mock cluster address '{bootstrap}'.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (_forwarder is not null)
+        {
+            await _forwarder.DisposeAsync();
+        }
+
+        LibRdKafka.rd_kafka_mock_cluster_destroy(_cluster);
+        LibRdKafka.rd_kafka_destroy(_client);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partition(s)")]
+    private static partial void LogTopicCreated(ILogger logger, string topic, int partitions);
+}

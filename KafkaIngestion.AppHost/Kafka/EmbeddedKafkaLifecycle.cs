@@ -1,0 +1,82 @@
+namespace KafkaIngestion.AppHost.Kafka;
+
+/// <summary>Starts and stops the embedded broker with the app, and runs its dashboard commands.</summary>
+internal static partial class EmbeddedKafkaLifecycle
+{
+    public static async Task StartAsync(EmbeddedKafkaResource resource, InitializeResourceEvent e, CancellationToken cancellationToken)
+    {
+        await e.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.Starting });
+        EmbeddedKafkaBroker broker;
+        try
+        {
+            broker = EmbeddedKafkaBroker.Start(resource.Annotations.OfType<KafkaTopicAnnotation>(), resource.FixedPort, e.Logger);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            LogFailedToStart(e.Logger, ex);
+            resource.FailedToStart(ex);
+            await e.Notifications.PublishUpdateAsync(resource, s => s with { State = KnownResourceStates.FailedToStart });
+            return;
+        }
+
+        resource.Started(broker);
+        var lifetime = e.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopped.Register(() => broker.DisposeAsync().AsTask().GetAwaiter().GetResult());
+
+        LogStarted(e.Logger, broker.BootstrapServers, broker.FixedAddress ?? "(port taken)");
+        await e.Eventing.PublishAsync(new ConnectionStringAvailableEvent(resource, e.Services), cancellationToken);
+        await e.Notifications.PublishUpdateAsync(resource, s => s with
+        {
+            State = KnownResourceStates.Running,
+            StartTimeStamp = DateTime.UtcNow,
+            Urls = broker.FixedAddress is { } fixedAddress
+                ? [new UrlSnapshot("bootstrap", $"tcp://{fixedAddress}", IsInternal: false)]
+                : [],
+            Properties = [.. s.Properties, new("kafka.bootstrap", broker.BootstrapServers), new("kafka.fixedAddress", broker.FixedAddress ?? "")],
+        });
+    }
+
+    public static Task<ExecuteCommandResult> TakeDownAsync(ExecuteCommandContext context) =>
+        ChangeBroker(context, up: false);
+
+    public static Task<ExecuteCommandResult> BringUpAsync(ExecuteCommandContext context) =>
+        ChangeBroker(context, up: true);
+
+    /// <summary>Offers "down" only while the broker is up and running, and "up" only while it is down.</summary>
+    public static ResourceCommandState CommandState(EmbeddedKafkaResource resource, bool wantUp, UpdateCommandStateContext context) =>
+        context.ResourceSnapshot.State?.Text == KnownResourceStates.Running && resource.Broker?.IsUp == wantUp
+            ? ResourceCommandState.Enabled
+            : ResourceCommandState.Disabled;
+
+    private static Task<ExecuteCommandResult> ChangeBroker(ExecuteCommandContext context, bool up)
+    {
+        var model = context.Services.GetRequiredService<DistributedApplicationModel>();
+        var broker = model.Resources.OfType<EmbeddedKafkaResource>().SingleOrDefault(r => r.Name == context.ResourceName)?.Broker;
+        if (broker is null)
+        {
+            return Task.FromResult(CommandResults.Failure("The embedded broker is not running."));
+        }
+
+        if (up)
+        {
+            broker.SetUp();
+        }
+        else
+        {
+            broker.SetDown();
+        }
+
+        LogBrokerChanged(context.Logger, up ? "up" : "down");
+        return Task.FromResult(CommandResults.Success());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Embedded Kafka broker running at {BootstrapServers}; Kafka tools can use {FixedAddress}. In memory only: nothing survives the AppHost, and each partition keeps only its newest 5 MiB")]
+    private static partial void LogStarted(ILogger logger, string bootstrapServers, string fixedAddress);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The embedded Kafka broker could not start")]
+    private static partial void LogFailedToStart(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker is now {State}")]
+    private static partial void LogBrokerChanged(ILogger logger, string state);
+}

@@ -1,0 +1,155 @@
+using KafkaIngestion.AppHost.Kafka;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// <c>builder.AddKafka("kafka")</c>: a Kafka cluster as one resource, provided by a container,
+/// by an in-process broker, or by an existing cluster (see <see cref="KafkaMode"/>). Services
+/// reference it the same way in every mode and receive only a <c>kafka</c> connection string.
+/// </summary>
+public static class KafkaResourceBuilderExtensions
+{
+    /// <summary>The Apache Kafka image; pinned so that every developer runs the same broker.</summary>
+    public const string Image = "apache/kafka";
+    public const string ImageTag = "4.1.0";
+    public const string Registry = "docker.io";
+
+    /// <summary>The default loopback port of the embedded broker's fixed address.</summary>
+    public const int DefaultEmbeddedPort = 9092;
+
+    private const int HostListenerPort = 9092;
+    private const int InternalListenerPort = 9093;
+    private const string Listeners = "PLAINTEXT://0.0.0.0:9092,PLAINTEXT_INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094";
+    private const string ControllerQuorum = "1@localhost:9094";
+    private const string DataPath = "/var/lib/kafka/data";
+
+    /// <summary>Adds Kafka in the mode <c>Kafka:Mode</c> names (default <c>auto</c>; see <see cref="KafkaModeSelector"/>).</summary>
+    public static IResourceBuilder<IKafkaResource> AddKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        return KafkaModeSelector.Select(builder, name) switch
+        {
+            KafkaMode.Container => builder.AddKafkaContainer(name).WithDataVolume(),
+            KafkaMode.Embedded => builder.AddEmbeddedKafka(name,
+                builder.Configuration.GetValue("Kafka:Embedded:Port", DefaultEmbeddedPort)),
+            KafkaMode.External => builder.AddExternalKafka(name),
+            var mode => throw new InvalidOperationException($"Unknown Kafka mode {mode}."),
+        };
+    }
+
+    /// <summary>Declares a topic the app needs. The resource turns healthy only once it exists.</summary>
+    public static IResourceBuilder<T> WithTopic<T>(this IResourceBuilder<T> builder, string name, int partitions)
+        where T : IKafkaResource
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        return builder.WithAnnotation(new KafkaTopicAnnotation(name, partitions));
+    }
+
+    public static IResourceBuilder<KafkaContainerResource> AddKafkaContainer(this IDistributedApplicationBuilder builder, [ResourceName] string name, int? port = null)
+    {
+        var kafka = new KafkaContainerResource(name);
+        return builder.AddResource(kafka)
+            .WithImage(Image, ImageTag)
+            .WithImageRegistry(Registry)
+            .WithEndpoint(port: port, targetPort: HostListenerPort, name: KafkaContainerResource.PrimaryEndpointName)
+            .WithEndpoint(targetPort: InternalListenerPort, name: KafkaContainerResource.InternalEndpointName)
+            // Single-node KRaft: this node is both broker and its own controller quorum.
+            .WithEnvironment("KAFKA_NODE_ID", "1")
+            .WithEnvironment("KAFKA_PROCESS_ROLES", "broker,controller")
+            .WithEnvironment("KAFKA_CONTROLLER_QUORUM_VOTERS", ControllerQuorum)
+            .WithEnvironment("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
+            .WithEnvironment("KAFKA_LISTENERS", Listeners)
+            .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,PLAINTEXT_INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT")
+            .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT_INTERNAL")
+            .WithEnvironment(context =>
+            {
+                // Clients on the host reach the broker through the port Aspire publishes; other
+                // containers reach it by resource name. Each listener advertises its own way in.
+                context.EnvironmentVariables["KAFKA_ADVERTISED_LISTENERS"] = ReferenceExpression.Create(
+                    $"PLAINTEXT://localhost:{kafka.PrimaryEndpoint.Property(EndpointProperty.Port)},PLAINTEXT_INTERNAL://{kafka.Name}:9093");
+            })
+            .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
+            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
+            .WithEnvironment("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+            .WithEnvironment("KAFKA_LOG_DIRS", DataPath)
+            .WithKafkaHealthCheck(builder);
+    }
+
+    /// <summary>Keeps the broker's log directory in a named volume so events survive a restart.</summary>
+    public static IResourceBuilder<KafkaContainerResource> WithDataVolume(this IResourceBuilder<KafkaContainerResource> builder, string? name = null) =>
+        builder.WithVolume(name ?? $"{builder.ApplicationBuilder.Environment.ApplicationName.ToLowerInvariant()}-{builder.Resource.Name}-data", DataPath);
+
+    public static IResourceBuilder<EmbeddedKafkaResource> AddEmbeddedKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name, int fixedPort = DefaultEmbeddedPort)
+    {
+        var kafka = new EmbeddedKafkaResource(name, fixedPort);
+        return builder.AddResource(kafka)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "Kafka (embedded, in-memory)",
+                State = KnownResourceStates.NotStarted,
+                Properties =
+                [
+                    new("kafka.mode", "embedded: librdkafka mock cluster in the AppHost process"),
+                    new("kafka.durability", "in memory only; each partition keeps its newest 5 MiB"),
+                ],
+            })
+            .ExcludeFromManifest()
+            .WithKafkaHealthCheck(builder)
+            .OnInitializeResource(EmbeddedKafkaLifecycle.StartAsync)
+            .WithCommand("broker-down", "Take broker down", EmbeddedKafkaLifecycle.TakeDownAsync,
+                new CommandOptions
+                {
+                    Description = "Simulate a broker outage: clients lose their connections until it is brought back up.",
+                    IconName = "PlugDisconnected",
+                    UpdateState = context => EmbeddedKafkaLifecycle.CommandState(kafka, wantUp: true, context),
+                })
+            .WithCommand("broker-up", "Bring broker up", EmbeddedKafkaLifecycle.BringUpAsync,
+                new CommandOptions
+                {
+                    Description = "End a simulated outage.",
+                    IconName = "PlugConnected",
+                    UpdateState = context => EmbeddedKafkaLifecycle.CommandState(kafka, wantUp: false, context),
+                });
+    }
+
+    public static IResourceBuilder<ExternalKafkaResource> AddExternalKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        var connectionString = builder.AddConnectionString(name).Resource as ParameterResource
+            ?? throw new InvalidOperationException($"ConnectionStrings:{name} could not be read as a parameter.");
+        builder.Resources.Remove(connectionString);
+
+        var properties = builder.Configuration.GetSection("Kafka:External:Properties")
+            .GetChildren()
+            .Where(p => p.Value is not null)
+            .ToDictionary(p => p.Key, p => p.Value!, StringComparer.Ordinal);
+
+        var kafka = new ExternalKafkaResource(name, connectionString, properties);
+        return builder.AddResource(kafka)
+            .WithInitialState(new CustomResourceSnapshot
+            {
+                ResourceType = "Kafka (external)",
+                State = KnownResourceStates.NotStarted,
+                Properties = [new("kafka.mode", "external: ConnectionStrings:" + name)],
+            })
+            .WithKafkaHealthCheck(builder)
+            .OnInitializeResource(async (resource, e, cancellationToken) =>
+                await e.Notifications.PublishUpdateAsync(resource, s => s with
+                {
+                    State = KnownResourceStates.Running,
+                    StartTimeStamp = DateTime.UtcNow,
+                }));
+    }
+
+    private static IResourceBuilder<T> WithKafkaHealthCheck<T>(this IResourceBuilder<T> builder, IDistributedApplicationBuilder applicationBuilder)
+        where T : IKafkaResource
+    {
+        var key = $"{builder.Resource.Name}_cluster_check";
+        var check = new KafkaClusterHealthCheck(builder.Resource);
+        applicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(key, _ => check, failureStatus: null, tags: null));
+        return builder.WithHealthCheck(key);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Confluent.Kafka;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace KafkaIngestion.Consumer;
+
+internal sealed record ConsumerStatus(
+    string State,
+    long Processed,
+    long Duplicates,
+    long DeadLettered,
+    int RememberedIds,
+    long ConsumeErrors,
+    string? LastError,
+    IReadOnlyList<int> AssignedPartitions);
+
+/// <summary>Ask which of these event ids were processed, and how many times.</summary>
+internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids);
+
+internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ConsumerStatus))]
+[JsonSerializable(typeof(ProcessedQuery))]
+[JsonSerializable(typeof(ProcessedQueryResult))]
+internal sealed partial class ConsumerJsonContext : JsonSerializerContext;
+
+/// <summary>What the consumer has done, for the dashboard, tests and the load generator.</summary>
+internal static class ConsumerStatusApi
+{
+    public const int MaxIdsPerQuery = 10_000;
+
+    public static IEndpointRouteBuilder MapConsumerStatusApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("").WithTags("Status");
+        api.MapGet("/status", GetStatus).WithName("GetConsumerStatus");
+        api.MapPost("/processed/query", QueryProcessed).WithName("QueryProcessed");
+        return app;
+    }
+
+    public static Ok<ConsumerStatus> GetStatus(ProcessedEventLog processed, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)
+    {
+        // Assignment is read from librdkafka, which is safe from any thread.
+        var partitions = consumer.Assignment.Select(p => p.Partition.Value).Order().ToArray();
+        return TypedResults.Ok(new ConsumerStatus(
+            loop.State, processed.Processed, processed.Duplicates, processed.DeadLettered,
+            processed.RememberedIds, loop.ConsumeErrors, loop.LastError, partitions));
+    }
+
+    public static Results<Ok<ProcessedQueryResult>, ValidationProblem> QueryProcessed(ProcessedQuery query, ProcessedEventLog processed)
+    {
+        if (query.Ids is not { Count: > 0 and <= MaxIdsPerQuery } ids)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["ids"] = [$"Give between 1 and {MaxIdsPerQuery} ids."],
+            });
+        }
+
+        var times = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            times[id] = processed.TimesSeen(id);
+        }
+
+        return TypedResults.Ok(new ProcessedQueryResult(times));
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace KafkaIngestion.Consumer;
+
+/// <summary>
+/// Moves a record that cannot be processed to the dead-letter topic, unchanged, with headers
+/// that say why and where it came from. The consumer stores the record's offset only after
+/// this write is acknowledged, so a record is never both skipped and lost.
+/// </summary>
+internal sealed partial class DeadLetterWriter(
+    IProducer<string?, byte[]> producer,
+    IOptions<ConsumerOptions> options,
+    TimeProvider timeProvider,
+    ILogger<DeadLetterWriter> logger)
+{
+    public const string ErrorHeader = "dlq_error";
+    public const string OriginalTopicHeader = "dlq_original_topic";
+    public const string OriginalPartitionHeader = "dlq_original_partition";
+    public const string OriginalOffsetHeader = "dlq_original_offset";
+    public const string FailedAtHeader = "dlq_failed_at";
+
+    public void Write(ConsumeResult<string?, byte[]> record, string reason, CancellationToken cancellationToken)
+    {
+        var message = new Message<string?, byte[]>
+        {
+            Key = record.Message.Key,
+            Value = record.Message.Value,
+            Headers = CopyHeaders(record.Message.Headers),
+        };
+        message.Headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(reason));
+        message.Headers.Add(OriginalTopicHeader, Encoding.UTF8.GetBytes(record.Topic));
+        message.Headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(record.Partition.Value.ToString(CultureInfo.InvariantCulture)));
+        message.Headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(record.Offset.Value.ToString(CultureInfo.InvariantCulture)));
+        message.Headers.Add(FailedAtHeader, Encoding.UTF8.GetBytes(timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)));
+
+        var attempts = options.Value.DeadLetterAttempts;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // Blocking on purpose: this runs on the consume thread, which must not move on
+                // until the record is safe in the dead-letter topic.
+                producer.ProduceAsync(options.Value.DeadLetterTopic, message, cancellationToken).GetAwaiter().GetResult();
+                LogDeadLettered(logger, record.TopicPartitionOffset, reason);
+                return;
+            }
+            catch (ProduceException<string?, byte[]> ex) when (attempt < attempts)
+            {
+                LogRetrying(logger, record.TopicPartitionOffset, attempt, attempts, ex.Error.Reason);
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt)));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    private static Headers CopyHeaders(Headers? source)
+    {
+        var headers = new Headers();
+        foreach (var header in source ?? [])
+        {
+            headers.Add(header.Key, header.GetValueBytes());
+        }
+
+        return headers;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Record {Record} moved to the dead-letter topic: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, TopicPartitionOffset record, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-letter write for {Record} failed (attempt {Attempt} of {Attempts}): {Reason}")]
+    private static partial void LogRetrying(ILogger logger, TopicPartitionOffset record, int attempt, int attempts, string reason);
+}

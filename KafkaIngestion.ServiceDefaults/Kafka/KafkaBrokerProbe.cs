@@ -1,0 +1,71 @@
+using Confluent.Kafka;
+
+namespace KafkaIngestion.ServiceDefaults.Kafka;
+
+/// <summary>The outcome of asking the cluster for its metadata.</summary>
+public sealed record KafkaBrokerState(bool Reachable, int BrokerCount, string? Error, DateTimeOffset CheckedAt);
+
+/// <summary>
+/// Asks the cluster for metadata through an existing client's connections (a dependent admin
+/// client opens no sockets of its own). Results are cached briefly so that health probes and
+/// status requests arriving together cost one round trip.
+/// </summary>
+public sealed class KafkaBrokerProbe(Handle clientHandle, TimeSpan timeout, TimeProvider timeProvider) : IDisposable
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+
+    private readonly Lazy<IAdminClient> _admin = new(() => new DependentAdminClientBuilder(clientHandle).Build());
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private KafkaBrokerState? _last;
+
+    public async Task<KafkaBrokerState> CheckAsync(CancellationToken cancellationToken)
+    {
+        if (IsFresh(_last))
+        {
+            return _last!;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (IsFresh(_last))
+            {
+                return _last!;
+            }
+
+            // GetMetadata blocks up to the timeout; keep it off the caller's thread.
+            _last = await Task.Run(Probe, cancellationToken).ConfigureAwait(false);
+            return _last;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private KafkaBrokerState Probe()
+    {
+        try
+        {
+            var metadata = _admin.Value.GetMetadata(timeout);
+            return new KafkaBrokerState(metadata.Brokers.Count > 0, metadata.Brokers.Count, null, timeProvider.GetUtcNow());
+        }
+        catch (KafkaException ex)
+        {
+            return new KafkaBrokerState(false, 0, ex.Error.Reason, timeProvider.GetUtcNow());
+        }
+    }
+
+    private bool IsFresh(KafkaBrokerState? state) =>
+        state is not null && timeProvider.GetUtcNow() - state.CheckedAt < CacheFor;
+
+    public void Dispose()
+    {
+        if (_admin.IsValueCreated)
+        {
+            _admin.Value.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+}
