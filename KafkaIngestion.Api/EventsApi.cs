@@ -99,11 +99,17 @@ internal static class EventsApi
 
     private static string DescribeJsonError(JsonException ex)
     {
-        // System.Text.Json appends "Path: … | LineNumber: …" to its messages; the path is already
-        // the error's key, so keep the first sentence and say where it went wrong.
+        // System.Text.Json's conversion errors name .NET types, which mean nothing to a client;
+        // its syntax errors are clear once the "Path: … | LineNumber: …" tail (already the
+        // error's key and position) is cut off.
         var message = ex.Message;
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut > 0)
+        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            message = ex.Path is null or "$"
+                ? "The body must be a JSON object."
+                : "The value has the wrong JSON type or format for this field.";
+        }
+        else if (message.IndexOf(" Path:", StringComparison.Ordinal) is > 0 and var cut)
         {
             message = message[..cut];
         }

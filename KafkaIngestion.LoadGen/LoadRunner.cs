@@ -23,7 +23,8 @@ internal sealed partial class LoadRunner(
         var settings = options.Value;
         var baseAddress = await ResolveAsync(settings.TargetUrl, cancellationToken);
         var target = new Uri(baseAddress, "register_event");
-        var runId = Guid.CreateVersion7().ToString("N")[..12];
+        // Random, not time-ordered: two runs started in the same millisecond must not share ids.
+        var runId = Guid.NewGuid().ToString("N")[..12];
         LogStarting(logger, runId, settings.Events, settings.Concurrency, target);
 
         // A plain handler, no retries or service-discovery hops: a measuring instrument must

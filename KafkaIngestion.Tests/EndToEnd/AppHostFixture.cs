@@ -1,0 +1,65 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+/// <summary>
+/// One real AppHost for the whole collection: the embedded broker, and the api and consumer
+/// as real processes started by the orchestrator. Started once, because that takes ~20 s.
+/// </summary>
+public sealed class AppHostFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public HttpClient Consumer { get; private set; } = null!;
+
+    /// <summary>The connection string the services were given.</summary>
+    public string KafkaConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(
+            [
+                // No developer certificate on build machines: use the http profile.
+                "DOTNET_LAUNCH_PROFILE=http",
+                // The tests need the embedded broker whatever the machine has (and can take it down).
+                "Kafka:Mode=embedded",
+            ],
+            timeout.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+
+        _app = await builder.BuildAsync(timeout.Token);
+        await _app.StartAsync(timeout.Token);
+
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
+
+        Api = _app.CreateHttpClient("api");
+        Consumer = _app.CreateHttpClient("consumer");
+        KafkaConnectionString = await _app.GetConnectionStringAsync("kafka", timeout.Token)
+            ?? throw new InvalidOperationException("kafka has no connection string.");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        Consumer?.Dispose();
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedAppHost : ICollectionFixture<AppHostFixture>
+{
+    public const string Name = "AppHost";
+}
