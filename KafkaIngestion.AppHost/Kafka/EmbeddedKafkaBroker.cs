@@ -94,10 +94,15 @@ internal sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
         // The mock cluster is owned by a client handle; a bare producer that sends nothing.
         var errors = new byte[512];
         var conf = LibRdKafka.rd_kafka_conf_new();
-        if (LibRdKafka.rd_kafka_conf_set(conf, "client.id", "kafkaingestion-embedded-broker", errors, (nuint)errors.Length) != 0)
+        // log_level 4 (warning): the handle has no bootstrap servers on purpose, which
+        // librdkafka would otherwise announce at every start.
+        foreach (var (name, value) in new[] { ("client.id", "kafkaingestion-embedded-broker"), ("log_level", "4") })
         {
-            LibRdKafka.rd_kafka_conf_destroy(conf);
-            throw new InvalidOperationException(ErrorText(errors));
+            if (LibRdKafka.rd_kafka_conf_set(conf, name, value, errors, (nuint)errors.Length) != 0)
+            {
+                LibRdKafka.rd_kafka_conf_destroy(conf);
+                throw new InvalidOperationException(ErrorText(errors));
+            }
         }
 
         var client = LibRdKafka.rd_kafka_new(LibRdKafka.ProducerType, conf, errors, (nuint)errors.Length);
