@@ -4,53 +4,158 @@ using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Api;
 
-/// <summary>The broker's answer to one publish.</summary>
-internal readonly record struct PublishOutcome(bool Stored, int Partition, long Offset, Error? Error);
+/// <summary>What the broker said about one event.</summary>
+internal readonly record struct PublishOutcome(bool Stored, int Partition, long Offset, ErrorCode Error, string? Reason)
+{
+    public static PublishOutcome Failed(Error error) => new(false, -1, -1, error.Code, error.Reason);
+}
 
 /// <summary>
-/// Writes events to Kafka and waits for the broker's acknowledgement, so that the API answers
-/// 2xx only for events the broker durably holds.
+/// Writes events to Kafka and waits for the broker's acknowledgement of each, so that the API
+/// answers 2xx only for events the broker durably holds, and answers within
+/// <see cref="IngestionOptions.PublishTimeout"/> whatever the broker does.
 /// </summary>
 internal sealed partial class EventPublisher(
     IProducer<string?, byte[]> producer,
     IOptions<IngestionOptions> options,
     IngestionCounters counters,
+    TimeProvider timeProvider,
     ILogger<EventPublisher> logger)
 {
+    private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(5);
+
     public string Topic => options.Value.Topic;
 
     /// <summary>
-    /// Durability first: every in-sync replica must have the event (acks=all) and retries may not
-    /// duplicate or reorder it (idempotence). lz4 keeps more events inside a partition's
-    /// retention window; a short linger batches concurrent requests. A bounded delivery timeout
-    /// means a request for an unreachable broker ends in 503 instead of hanging.
+    /// Durability first: every in-sync replica must have the event (acks=all) and retries may
+    /// not duplicate or reorder it (idempotence). lz4 keeps more events inside a partition's
+    /// retention window; a short linger batches concurrent requests into one produce request.
+    /// The delivery timeout is the API's publish deadline, so no request waits longer.
     /// </summary>
-    public static void ConfigureProducerDefaults(ProducerConfig config)
+    public static void ConfigureProducerDefaults(IServiceProvider services, ProducerConfig config)
     {
+        var ingestion = services.GetRequiredService<IOptions<IngestionOptions>>().Value;
         config.Acks = Acks.All;
         config.EnableIdempotence = true;
         config.CompressionType = CompressionType.Lz4;
         config.LingerMs = 5;
-        config.MessageTimeoutMs = 10_000;
+        config.MessageTimeoutMs = (int)ingestion.PublishTimeout.TotalMilliseconds;
         config.SocketNagleDisable = true;
+        // Bounded memory: past these the producer says "queue full" and requests wait, then 503.
+        config.QueueBufferingMaxMessages = 500_000;
+        config.QueueBufferingMaxKbytes = 128 * 1024;
+        config.StatisticsIntervalMs = 1_000;
     }
 
-    public async Task<PublishOutcome> PublishAsync(IngestEvent ingestEvent, CancellationToken cancellationToken)
+    /// <returns>One outcome per event, in order.</returns>
+    public async Task<PublishOutcome[]> PublishAsync(IReadOnlyList<IngestEvent> events, CancellationToken cancellationToken)
     {
+        var deliveries = new PendingDeliveries(events.Count, counters);
+        var started = timeProvider.GetTimestamp();
+        var index = 0;
+        counters.AddInFlight(events.Count);
         try
         {
-            var delivery = await producer.ProduceAsync(Topic, CloudEventKafkaBinding.ToMessage(ingestEvent), cancellationToken);
-            counters.RecordAccepted();
-            return new PublishOutcome(true, delivery.Partition.Value, delivery.Offset.Value, null);
+            for (; index < events.Count; index++)
+            {
+                var message = CloudEventKafkaBinding.ToMessage(events[index]);
+                var slot = index;
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(Topic, message, report => deliveries.Complete(slot, report));
+                        break;
+                    }
+                    catch (ProduceException<string?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull
+                        && timeProvider.GetElapsedTime(started) < options.Value.PublishTimeout)
+                    {
+                        // Backpressure: the producer holds as much as it may. Wait for room, but
+                        // only until the deadline.
+                        await Task.Delay(QueueFullBackoff, timeProvider, cancellationToken);
+                    }
+                    catch (ProduceException<string?, byte[]> ex)
+                    {
+                        deliveries.Fail(slot, ex.Error);
+                        break;
+                    }
+                }
+            }
         }
-        catch (ProduceException<string?, byte[]> ex)
+        catch (OperationCanceledException)
         {
-            counters.RecordFailed();
-            LogPublishFailed(logger, ingestEvent.Id, Topic, ex.Error.Code, ex.Error.Reason);
-            return new PublishOutcome(false, -1, -1, ex.Error);
+            // The client went away mid-batch: what was handed over is still delivered (and
+            // counted); what was not will never be.
+            for (; index < events.Count; index++)
+            {
+                deliveries.Fail(index, new Error(ErrorCode.Local_Fatal, "request aborted"), counted: false);
+            }
+
+            throw;
+        }
+
+        var outcomes = await deliveries.Task.WaitAsync(cancellationToken);
+        if (deliveries.FailedCount > 0)
+        {
+            var first = outcomes.First(o => !o.Stored);
+            LogPublishFailed(logger, deliveries.FailedCount, events.Count, Topic, first.Error, first.Reason ?? "");
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>Collects delivery reports, which arrive on librdkafka's thread in any order.</summary>
+    private sealed class PendingDeliveries(int count, IngestionCounters counters)
+    {
+        private readonly PublishOutcome[] _outcomes = new PublishOutcome[count];
+        private readonly TaskCompletionSource<PublishOutcome[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining = count;
+        private int _failed;
+
+        public Task<PublishOutcome[]> Task => _done.Task;
+
+        public int FailedCount => Volatile.Read(ref _failed);
+
+        public void Complete(int index, DeliveryReport<string?, byte[]> report)
+        {
+            // Only an event the broker persisted counts as stored; "possibly persisted" is a failure
+            // the client must retry (the id makes the retry harmless downstream).
+            if (report.Error.Code == ErrorCode.NoError && report.Status == PersistenceStatus.Persisted)
+            {
+                _outcomes[index] = new PublishOutcome(true, report.Partition.Value, report.Offset.Value, ErrorCode.NoError, null);
+                counters.RecordAccepted();
+                Finish();
+            }
+            else
+            {
+                Fail(index, report.Error.Code == ErrorCode.NoError
+                    ? new Error(ErrorCode.Local_Fail, $"delivery status {report.Status}")
+                    : report.Error);
+            }
+        }
+
+        public void Fail(int index, Error error, bool counted = true)
+        {
+            _outcomes[index] = PublishOutcome.Failed(error);
+            Interlocked.Increment(ref _failed);
+            if (counted)
+            {
+                counters.RecordFailed(error.Code.ToString());
+            }
+
+            Finish();
+        }
+
+        private void Finish()
+        {
+            counters.AddInFlight(-1);
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _done.TrySetResult(_outcomes);
+            }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} was not stored in {Topic}: {Code} {Reason}")]
-    private static partial void LogPublishFailed(ILogger logger, string eventId, string topic, ErrorCode code, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Failed} of {Events} event(s) were not stored in {Topic}: {Code} {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, int failed, int events, string topic, ErrorCode code, string reason);
 }

@@ -1,121 +1,248 @@
+using System.Globalization;
 using System.Text.Json;
+using KafkaIngestion.Api.Input;
 using KafkaIngestion.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Api;
 
-/// <summary>The ingestion endpoints.</summary>
+/// <summary>The ingestion endpoints: the original design's simple JSON and CloudEvents 1.0.</summary>
 internal static class EventsApi
 {
-    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    public const string StructuredMediaType = "application/cloudevents+json";
+    public const string BatchMediaType = "application/cloudevents-batch+json";
+
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("").WithTags("Events");
 
         api.MapPost("/register_event", RegisterEvent)
             .WithName("RegisterEvent")
-            .WithSummary("Writes one JSON event to Kafka; answers 202 once the broker has stored it.");
+            .WithSummary("Writes one simple JSON event to Kafka.")
+            .WithDescription("Answers 202 once the broker has stored the event (acks=all), with its id, partition and offset.")
+            .Accepts<RegisterEventRequest>("application/json")
+            .Produces<EventAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        return app;
+        api.MapPost("/events", PostEvents)
+            .WithName("PostEvents")
+            .WithSummary("Writes CloudEvents 1.0 to Kafka: structured, batch or binary mode.")
+            .WithDescription(
+                "Structured mode: Content-Type application/cloudevents+json, one event. " +
+                "Batch mode: Content-Type application/cloudevents-batch+json, a JSON array; the answer lists every event's result " +
+                "(202 all stored, 207 some not, 400 all invalid, 503 none stored because the broker did not take them). " +
+                "Binary mode: ce-specversion, ce-id, ce-source, ce-type (and other ce-*) headers, the body is the data. " +
+                "The partitionkey extension becomes the Kafka record key.")
+            .Accepts<JsonElement>(StructuredMediaType, BatchMediaType)
+            .Produces<EventAccepted>(StatusCodes.Status202Accepted)
+            .Produces<BatchResult>(StatusCodes.Status207MultiStatus)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
+        return api;
     }
 
-    /// <summary>
-    /// The body is read by hand rather than bound by the framework so that every way it can be
-    /// wrong (content type, JSON syntax, field types, missing fields) gets a ProblemDetails
-    /// answer that names the problem.
-    /// </summary>
-    public static async Task<Results<Accepted<EventAccepted>, ValidationProblem, ProblemHttpResult>> RegisterEvent(
-        HttpContext context,
-        EventPublisher publisher,
-        IngestionCounters counters,
-        IOptions<IngestionOptions> options,
-        TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+    public static async Task<IResult> RegisterEvent(
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, IOptions<IngestionOptions> options,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var request = context.Request;
-        if (!request.HasJsonContentType())
+        if (!context.Request.HasJsonContentType())
         {
-            counters.RecordRejected();
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status415UnsupportedMediaType,
-                title: "Unsupported media type",
-                detail: $"Send the event as application/json, not '{request.ContentType ?? "(none)"}'.");
+            return UnsupportedMediaType(counters, $"Send the event as application/json, not '{context.Request.ContentType ?? "(none)"}'.");
         }
 
-        RegisterEventRequest? body;
+        return await IngestAsync(context, publisher, counters, options.Value, timeProvider,
+            (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.Simple, defaults), isBatch: false, cancellationToken);
+    }
+
+    public static async Task<IResult> PostEvents(
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, IOptions<IngestionOptions> options,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var settings = options.Value;
+        var mediaType = request.ContentType?.Split(';', 2)[0].Trim();
+
+        if (string.Equals(mediaType, StructuredMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+                (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.CloudEvent, defaults), isBatch: false, cancellationToken);
+        }
+
+        if (string.Equals(mediaType, BatchMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+                (body, defaults) => EventJsonReader.ReadBatch(body, defaults, settings.MaxBatchEvents), isBatch: true, cancellationToken);
+        }
+
+        if (BinaryModeReader.IsBinaryMode(request))
+        {
+            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+                (body, defaults) => BinaryModeReader.Read(request, body, defaults), isBatch: false, cancellationToken);
+        }
+
+        return UnsupportedMediaType(counters,
+            $"Send CloudEvents as {StructuredMediaType}, as {BatchMediaType}, or in binary mode with ce-* headers; got '{request.ContentType ?? "(none)"}' without a ce-specversion header.");
+    }
+
+    private delegate EventReadResult EventBodyReader(ReadOnlySpan<byte> body, EventDefaults defaults);
+
+    private static async Task<IResult> IngestAsync(
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, IngestionOptions settings,
+        TimeProvider timeProvider, EventBodyReader read, bool isBatch, CancellationToken cancellationToken)
+    {
+        EventReadResult parsed;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(request.Body, EventsJsonContext.Default.RegisterEventRequest, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            counters.RecordRejected();
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { [ex.Path ?? "$"] = [DescribeJsonError(ex)] },
-                title: "The body is not a valid event");
+            using var body = await RequestBody.ReadAsync(context.Request, settings.MaxRequestBytes, cancellationToken);
+            if (body.TooLarge)
+            {
+                counters.RecordRejected(RejectionReasons.BodyTooLarge);
+                return TooLarge($"The body is larger than {settings.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes).");
+            }
+
+            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes);
+            parsed = read(body.Span, defaults);
         }
         catch (BadHttpRequestException ex)
         {
-            // Kestrel's own limits (body too large, body incomplete) carry their status code.
-            counters.RecordRejected();
+            // Kestrel's own limits (body too large, too slow, incomplete) carry their status code.
+            counters.RecordRejected(ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? RejectionReasons.BodyTooLarge : RejectionReasons.MalformedJson);
             return TypedResults.Problem(statusCode: ex.StatusCode, title: "The request body could not be read", detail: ex.Message);
         }
-
-        if (body is null)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or OverflowException)
         {
-            counters.RecordRejected();
+            counters.RecordRejected(RejectionReasons.MalformedJson);
             return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["$"] = ["The body must be a JSON object, not null."] },
-                title: "The body is not a valid event");
+                new Dictionary<string, string[]> { [(ex as JsonException)?.Path ?? "$"] = [DescribeJsonError(ex)] },
+                title: "The body is not well-formed JSON");
         }
 
-        var errors = RegisterEventValidator.Validate(body);
-        if (errors.Count > 0)
+        if (parsed.EnvelopeProblem is { } envelopeProblem)
         {
-            counters.RecordRejected();
-            return TypedResults.ValidationProblem(errors, title: "The event is invalid");
+            counters.RecordRejected(RejectionReasons.InvalidEvent);
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = [envelopeProblem] }, title: "The body holds no events");
         }
 
-        var ingestEvent = new IngestEvent(
-            Id: body.Id ?? Guid.CreateVersion7().ToString(),
-            Type: body.Type!,
-            Source: body.Source ?? options.Value.DefaultSource,
-            Key: body.Key,
-            Time: body.Time ?? timeProvider.GetUtcNow(),
-            Data: body.Data is { } data ? JsonSerializer.SerializeToUtf8Bytes(data, EventsJsonContext.Default.JsonElement) : []);
-
-        var outcome = await publisher.PublishAsync(ingestEvent, cancellationToken);
-        if (!outcome.Stored)
+        if (parsed.TooManyEvents)
         {
-            context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "The event was not stored",
-                detail: $"Kafka did not acknowledge the event ({outcome.Error?.Reason}). It was not accepted; send it again later.");
+            counters.RecordRejected(RejectionReasons.BatchTooLarge);
+            return TooLarge($"A batch may hold at most {settings.MaxBatchEvents} events (Ingestion:MaxBatchEvents).");
         }
 
-        return TypedResults.Accepted((string?)null, new EventAccepted(ingestEvent.Id, publisher.Topic, outcome.Partition, outcome.Offset));
+        var valid = parsed.Events.OfType<IngestEvent>().ToList();
+        var rejectedCount = parsed.Events.Count - valid.Count;
+        if (rejectedCount > 0)
+        {
+            counters.RecordRejected(RejectionReasons.InvalidEvent, rejectedCount);
+        }
+
+        if (valid.Count == 0)
+        {
+            return TypedResults.ValidationProblem(parsed.Problems.ToDictionary(),
+                title: isBatch ? "Every event of the batch is invalid" : "The event is invalid");
+        }
+
+        var outcomes = await publisher.PublishAsync(valid, cancellationToken);
+        return isBatch
+            ? BatchAnswer(context, parsed, outcomes, settings)
+            : SingleAnswer(context, valid[0], outcomes[0], publisher.Topic, settings);
     }
 
-    private static string DescribeJsonError(JsonException ex)
+    private static IResult SingleAnswer(HttpContext context, IngestEvent ingestEvent, PublishOutcome outcome, string topic, IngestionOptions settings)
     {
-        // System.Text.Json's conversion errors name .NET types, which mean nothing to a client;
-        // its syntax errors are clear once the "Path: … | LineNumber: …" tail (already the
-        // error's key and position) is cut off.
-        var message = ex.Message;
-        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        if (!outcome.Stored)
         {
-            message = ex.Path is null or "$"
-                ? "The body must be a JSON object."
-                : "The value has the wrong JSON type or format for this field.";
+            return NotStored(context, settings, $"Kafka did not acknowledge the event ({outcome.Error}: {outcome.Reason}). It was not accepted; send it again later.");
         }
-        else if (message.IndexOf(" Path:", StringComparison.Ordinal) is > 0 and var cut)
+
+        return TypedResults.Accepted((string?)null, new EventAccepted(ingestEvent.Id, topic, outcome.Partition, outcome.Offset));
+    }
+
+    private static IResult BatchAnswer(HttpContext context, EventReadResult parsed, PublishOutcome[] outcomes, IngestionOptions settings)
+    {
+        var results = new BatchEventResult[parsed.Events.Count];
+        int accepted = 0, rejected = 0, failed = 0, published = 0;
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (parsed.Events[i] is not { } ingestEvent)
+            {
+                rejected++;
+                results[i] = new BatchEventResult(i, BatchEventResult.RejectedStatus, Errors: parsed.Problems.For($"[{i}]."));
+                continue;
+            }
+
+            var outcome = outcomes[published++];
+            if (outcome.Stored)
+            {
+                accepted++;
+                results[i] = new BatchEventResult(i, BatchEventResult.AcceptedStatus, ingestEvent.Id, outcome.Partition, outcome.Offset);
+            }
+            else
+            {
+                failed++;
+                results[i] = new BatchEventResult(i, BatchEventResult.FailedStatus, ingestEvent.Id, Error: $"{outcome.Error}: {outcome.Reason}");
+            }
+        }
+
+        if (accepted == 0 && rejected == 0)
+        {
+            return NotStored(context, settings, $"Kafka did not acknowledge any of the {failed} events; none was accepted. Send the batch again later.");
+        }
+
+        if (failed > 0)
+        {
+            context.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var batch = new BatchResult(accepted, rejected, failed, results);
+        return accepted == results.Length
+            ? TypedResults.Accepted((string?)null, batch)
+            : TypedResults.Json(batch, EventResultsJsonContext.Default.BatchResult, statusCode: StatusCodes.Status207MultiStatus);
+    }
+
+    private static ProblemHttpResult NotStored(HttpContext context, IngestionOptions settings, string detail)
+    {
+        context.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The broker did not take the event", detail: detail);
+    }
+
+    private static ProblemHttpResult TooLarge(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "The request is too large", detail: detail);
+
+    private static ProblemHttpResult UnsupportedMediaType(IngestionCounters counters, string detail)
+    {
+        counters.RecordRejected(RejectionReasons.UnsupportedMediaType);
+        return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type", detail: detail);
+    }
+
+    private static string DescribeJsonError(Exception ex)
+    {
+        if (ex is not JsonException json)
+        {
+            // Utf8JsonReader reports invalid UTF-8 and lone surrogates this way.
+            return $"The body is not valid UTF-8 JSON text: {ex.Message}";
+        }
+
+        // System.Text.Json appends "Path: … | LineNumber: …"; the path is already the key.
+        var message = json.Message;
+        if (message.IndexOf(" Path:", StringComparison.Ordinal) is > 0 and var cut)
         {
             message = message[..cut];
         }
+        else if (message.IndexOf(" LineNumber:", StringComparison.Ordinal) is > 0 and var lineCut)
+        {
+            message = message[..lineCut];
+        }
 
-        return ex.LineNumber is { } line
-            ? $"{message} (line {line + 1}, byte {ex.BytePositionInLine + 1})"
+        return json.LineNumber is { } line
+            ? $"{message.TrimEnd()} (line {line + 1}, byte {json.BytePositionInLine + 1})"
             : message;
     }
 }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace KafkaIngestion.Api;
 
-/// <summary>How the API writes events, bound from <c>Ingestion</c>.</summary>
+/// <summary>How the API takes and writes events, bound from <c>Ingestion</c>.</summary>
 internal sealed class IngestionOptions
 {
     public const string Section = "Ingestion";
@@ -11,9 +11,28 @@ internal sealed class IngestionOptions
     [Required, MinLength(1)]
     public string Topic { get; set; } = "events";
 
-    /// <summary>The CloudEvents <c>source</c> given to events that do not name one.</summary>
+    /// <summary>The CloudEvents <c>source</c> given to <c>/register_event</c> events that do not name one.</summary>
     [Required, MinLength(1)]
     public string DefaultSource { get; set; } = "/register_event";
+
+    /// <summary>Largest request body; larger ones get 413.</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public int MaxRequestBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Largest payload of one event (Kafka's default record limit is 1 MB).</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxEventBytes { get; set; } = 900 * 1024;
+
+    /// <summary>Most events in one batch; more get 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchEvents { get; set; } = 5_000;
+
+    /// <summary>
+    /// How long an event may wait for the broker's acknowledgement, including time waiting for
+    /// room in a full producer queue. Past it the answer is 503 and the event is not accepted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>What 503 answers put in <c>Retry-After</c>.</summary>
     [Range(1, 3600)]

@@ -1,6 +1,7 @@
-using Confluent.Kafka;
 using KafkaIngestion.Api;
 using KafkaIngestion.Events;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,19 +9,29 @@ builder.AddServiceDefaults();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(options =>
 {
-    options.SerializerOptions.TypeInfoResolverChain.Insert(0, EventsJsonContext.Default);
-    options.SerializerOptions.TypeInfoResolverChain.Insert(1, ApiJsonContext.Default);
+    options.SerializerOptions.TypeInfoResolverChain.Insert(0, EventResultsJsonContext.Default);
+    options.SerializerOptions.TypeInfoResolverChain.Insert(1, EventsJsonContext.Default);
+    options.SerializerOptions.TypeInfoResolverChain.Insert(2, ApiJsonContext.Default);
 });
 
 builder.Services.AddOptions<IngestionOptions>()
     .BindConfiguration(IngestionOptions.Section)
     .ValidateDataAnnotations()
     .ValidateOnStart();
+// Kestrel enforces the same body limit for bodies without Content-Length (chunked).
+builder.Services.AddOptions<KestrelServerOptions>()
+    .Configure<IOptions<IngestionOptions>>((kestrel, ingestion) => kestrel.Limits.MaxRequestBodySize = ingestion.Value.MaxRequestBytes);
 
-builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();
+builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
+builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults,
+    (services, producer) =>
+    {
+        var queue = services.GetRequiredService<ProducerQueueStats>();
+        producer.SetStatisticsHandler((_, json) => queue.Update(json));
+    });
 
 var app = builder.Build();
 
@@ -30,10 +41,5 @@ app.UseStatusCodePages();
 app.MapEventsApi();
 app.MapStatusApi();
 app.MapDefaultEndpoints();
-
-// Make sure queued deliveries finish before the process goes: every event still in the
-// producer's queue belongs to a request that is waiting for its answer.
-app.Lifetime.ApplicationStopping.Register(() =>
-    app.Services.GetRequiredService<IProducer<string?, byte[]>>().Flush(TimeSpan.FromSeconds(10)));
 
 app.Run();

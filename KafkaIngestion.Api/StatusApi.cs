@@ -13,11 +13,21 @@ internal sealed record ApiStatus(
     double UptimeSeconds,
     string Topic,
     BrokerStatus Broker,
+    ProducerStatus Producer,
     EventCounts Events);
 
 internal sealed record BrokerStatus(bool Reachable, int Brokers, string? Error);
 
-internal sealed record EventCounts(long Accepted, long Rejected, long Failed);
+/// <param name="QueuedMessages">Messages librdkafka holds, waiting to be sent or acknowledged.</param>
+/// <param name="InFlightEvents">Events whose requests are waiting for the broker's acknowledgement.</param>
+internal sealed record ProducerStatus(long QueuedMessages, long QueuedBytes, long InFlightEvents);
+
+internal sealed record EventCounts(
+    long Accepted,
+    long Rejected,
+    long Failed,
+    IReadOnlyDictionary<string, long> RejectedByReason,
+    IReadOnlyDictionary<string, long> FailedByReason);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ApiStatus))]
@@ -34,7 +44,7 @@ internal static class StatusApi
         app.MapGroup("").WithTags("Status")
             .MapGet("/get_status", GetStatus)
             .WithName("GetStatus")
-            .WithSummary("Broker reachability, topic and event counts since start.");
+            .WithSummary("Broker reachability, producer queue, and event counts since start. Holds no configuration or secrets.");
 
         return app;
     }
@@ -43,15 +53,19 @@ internal static class StatusApi
         [FromKeyedServices(KafkaClientExtensions.ProducerProbeKey)] KafkaBrokerProbe probe,
         EventPublisher publisher,
         IngestionCounters counters,
+        ProducerQueueStats queue,
         CancellationToken cancellationToken)
     {
         var broker = await probe.CheckAsync(cancellationToken);
+        var rejected = counters.Rejected;
+        var failed = counters.Failed;
         return TypedResults.Ok(new ApiStatus(
             Status: broker.Reachable ? "ok" : "degraded",
             Version: Version,
             UptimeSeconds: Math.Round(counters.Uptime.TotalSeconds, 1),
             Topic: publisher.Topic,
             Broker: new BrokerStatus(broker.Reachable, broker.BrokerCount, broker.Error),
-            Events: new EventCounts(counters.Accepted, counters.Rejected, counters.Failed)));
+            Producer: new ProducerStatus(queue.Messages, queue.Bytes, counters.InFlight),
+            Events: new EventCounts(counters.Accepted, rejected.Values.Sum(), failed.Values.Sum(), rejected, failed)));
     }
 }

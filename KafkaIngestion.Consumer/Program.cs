@@ -14,7 +14,7 @@ builder.Services.AddOptions<ConsumerOptions>()
 
 builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults);
 // The dead-letter producer is as careful as the API's: acks from all replicas, no duplicates.
-builder.AddKafkaProducer<string?, byte[]>("kafka", config =>
+builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 {
     config.Acks = Confluent.Kafka.Acks.All;
     config.EnableIdempotence = true;

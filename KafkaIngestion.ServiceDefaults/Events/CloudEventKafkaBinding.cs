@@ -12,13 +12,20 @@ namespace KafkaIngestion.Events;
 public static class CloudEventKafkaBinding
 {
     public const string SpecVersion = "1.0";
+    public const string HeaderPrefix = "ce_";
 
     public const string SpecVersionHeader = "ce_specversion";
     public const string IdHeader = "ce_id";
     public const string TypeHeader = "ce_type";
     public const string SourceHeader = "ce_source";
     public const string TimeHeader = "ce_time";
+    public const string SubjectHeader = "ce_subject";
+    public const string DataSchemaHeader = "ce_dataschema";
     public const string ContentTypeHeader = "content-type";
+
+    // Headers are immutable, so the ones every JSON event carries are shared, not rebuilt per event.
+    private static readonly Header SpecVersionValue = new(SpecVersionHeader, Encoding.UTF8.GetBytes(SpecVersion));
+    private static readonly Header JsonContentTypeValue = new(ContentTypeHeader, Encoding.UTF8.GetBytes(IngestEvent.JsonContentType));
 
     public static Message<string?, byte[]> ToMessage(IngestEvent ingestEvent)
     {
@@ -26,13 +33,30 @@ public static class CloudEventKafkaBinding
 
         var headers = new Headers
         {
-            { SpecVersionHeader, Encoding.UTF8.GetBytes(SpecVersion) },
+            SpecVersionValue,
             { IdHeader, Encoding.UTF8.GetBytes(ingestEvent.Id) },
             { TypeHeader, Encoding.UTF8.GetBytes(ingestEvent.Type) },
             { SourceHeader, Encoding.UTF8.GetBytes(ingestEvent.Source) },
             { TimeHeader, Encoding.UTF8.GetBytes(ingestEvent.Time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)) },
-            { ContentTypeHeader, Encoding.UTF8.GetBytes(ingestEvent.DataContentType) },
+            ingestEvent.DataContentType == IngestEvent.JsonContentType
+                ? JsonContentTypeValue
+                : new Header(ContentTypeHeader, Encoding.UTF8.GetBytes(ingestEvent.DataContentType)),
         };
+
+        if (ingestEvent.Subject is { } subject)
+        {
+            headers.Add(SubjectHeader, Encoding.UTF8.GetBytes(subject));
+        }
+
+        if (ingestEvent.DataSchema is { } dataSchema)
+        {
+            headers.Add(DataSchemaHeader, Encoding.UTF8.GetBytes(dataSchema));
+        }
+
+        foreach (var (name, value) in ingestEvent.Extensions)
+        {
+            headers.Add(HeaderPrefix + name, Encoding.UTF8.GetBytes(value));
+        }
 
         return new Message<string?, byte[]>
         {
@@ -51,24 +75,41 @@ public static class CloudEventKafkaBinding
         ArgumentNullException.ThrowIfNull(message);
         ingestEvent = null;
 
-        var headers = message.Headers ?? [];
-        var specVersion = Header(headers, SpecVersionHeader);
+        string? specVersion = null, id = null, type = null, source = null, timeText = null, subject = null, dataSchema = null;
+        var contentType = IngestEvent.JsonContentType;
+        List<KeyValuePair<string, string>>? extensions = null;
+        foreach (var header in message.Headers ?? [])
+        {
+            var value = Encoding.UTF8.GetString(header.GetValueBytes());
+            switch (header.Key)
+            {
+                case SpecVersionHeader: specVersion = value; break;
+                case IdHeader: id = value; break;
+                case TypeHeader: type = value; break;
+                case SourceHeader: source = value; break;
+                case TimeHeader: timeText = value; break;
+                case SubjectHeader: subject = value; break;
+                case DataSchemaHeader: dataSchema = value; break;
+                case ContentTypeHeader: contentType = value; break;
+                case var name when name.StartsWith(HeaderPrefix, StringComparison.Ordinal):
+                    (extensions ??= []).Add(new(name[HeaderPrefix.Length..], value));
+                    break;
+                default: break; // other headers (e.g. trace context) are not event attributes
+            }
+        }
+
         if (specVersion != SpecVersion)
         {
             error = specVersion is null ? $"missing header {SpecVersionHeader}" : $"unsupported {SpecVersionHeader} '{specVersion}'";
             return false;
         }
 
-        var id = Header(headers, IdHeader);
-        var type = Header(headers, TypeHeader);
-        var source = Header(headers, SourceHeader);
         if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(type) || string.IsNullOrEmpty(source))
         {
             error = $"missing one of the required headers {IdHeader}, {TypeHeader}, {SourceHeader}";
             return false;
         }
 
-        var timeText = Header(headers, TimeHeader);
         var time = DateTimeOffset.MinValue;
         if (timeText is not null && !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out time))
         {
@@ -76,13 +117,13 @@ public static class CloudEventKafkaBinding
             return false;
         }
 
-        ingestEvent = new IngestEvent(
-            id, type, source, message.Key, time, message.Value ?? [],
-            Header(headers, ContentTypeHeader) ?? IngestEvent.JsonContentType);
+        ingestEvent = new IngestEvent(id, type, source, message.Key, time, message.Value ?? [], contentType)
+        {
+            Subject = subject,
+            DataSchema = dataSchema,
+            Extensions = extensions ?? [],
+        };
         error = null;
         return true;
     }
-
-    private static string? Header(Headers headers, string name) =>
-        headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : null;
 }

@@ -26,11 +26,13 @@ public static class KafkaClientExtensions
     /// <summary>
     /// Registers a singleton <see cref="IProducer{TKey, TValue}"/>. Precedence, lowest first:
     /// <paramref name="configureDefaults"/>, <c>Kafka:Producer:Config</c>, the connection string.
+    /// <paramref name="configureBuilder"/> can attach handlers (statistics, partitioner).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,
-        Action<ProducerConfig>? configureDefaults = null)
+        Action<IServiceProvider, ProducerConfig>? configureDefaults = null,
+        Action<IServiceProvider, ProducerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         AddSettings(builder, ProducerSection, connectionName);
 
@@ -38,14 +40,15 @@ public static class KafkaClientExtensions
         {
             var settings = services.GetRequiredService<IOptionsMonitor<KafkaClientSettings>>().Get(ProducerSection);
             var config = new ProducerConfig();
-            configureDefaults?.Invoke(config);
+            configureDefaults?.Invoke(services, config);
             Apply(config, settings);
 
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.Kafka.Producer");
-            return new ProducerBuilder<TKey, TValue>(config)
+            var producerBuilder = new ProducerBuilder<TKey, TValue>(config)
                 .SetLogHandler((_, message) => KafkaLog.Librdkafka(logger, message))
-                .SetErrorHandler((_, error) => KafkaLog.ClientError(logger, error))
-                .Build();
+                .SetErrorHandler((_, error) => KafkaLog.ClientError(logger, error));
+            configureBuilder?.Invoke(services, producerBuilder);
+            return producerBuilder.Build();
         });
 
         AddProbeAndHealthCheck(builder, ProducerSection, ProducerProbeKey,

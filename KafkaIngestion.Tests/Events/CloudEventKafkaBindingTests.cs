@@ -45,6 +45,25 @@ public sealed class CloudEventKafkaBindingTests
     }
 
     [Fact]
+    public void OptionalAttributesAndExtensionsSurviveTheRoundTrip()
+    {
+        var rich = Sample with
+        {
+            Subject = "order/1001",
+            DataSchema = "https://schemas.example.com/order.json",
+            DataContentType = "text/csv",
+            Extensions = [new("tenant", "acme"), new("priority", "3")],
+        };
+
+        Assert.True(CloudEventKafkaBinding.TryRead(CloudEventKafkaBinding.ToMessage(rich), out var read, out var error), error);
+
+        Assert.Equal("order/1001", read!.Subject);
+        Assert.Equal("https://schemas.example.com/order.json", read.DataSchema);
+        Assert.Equal("text/csv", read.DataContentType);
+        Assert.Equal(rich.Extensions, read.Extensions);
+    }
+
+    [Fact]
     public void AnEventWithoutKeyGetsANullRecordKey()
     {
         var message = CloudEventKafkaBinding.ToMessage(Sample with { Key = null });

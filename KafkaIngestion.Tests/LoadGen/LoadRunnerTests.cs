@@ -1,7 +1,6 @@
 using System.Text.Json;
 using HdrHistogram;
-using KafkaIngestion.Api;
-using KafkaIngestion.Events;
+using KafkaIngestion.Api.Input;
 using KafkaIngestion.LoadGen;
 
 namespace KafkaIngestion.Tests.LoadGen;
@@ -13,13 +12,13 @@ public sealed class LoadRunnerTests
     {
         var body = LoadRunner.EventBody("run1", 1234, keys: 10);
 
-        var request = JsonSerializer.Deserialize(body, EventsJsonContext.Default.RegisterEventRequest);
+        var read = EventJsonReader.ReadSingle(body, EventJsonShape.Simple, new EventDefaults("/s", DateTimeOffset.UnixEpoch, 1024));
 
-        Assert.NotNull(request);
-        Assert.Empty(RegisterEventValidator.Validate(request));
-        Assert.Equal(LoadRunner.EventId("run1", 1234), request.Id);
-        Assert.Equal("key-4", request.Key);
-        Assert.Equal(1234, request.Data!.Value.GetProperty("sequence").GetInt32());
+        Assert.Empty(read.Problems.ToDictionary());
+        var ingestEvent = Assert.Single(read.Events)!;
+        Assert.Equal(LoadRunner.EventId("run1", 1234), ingestEvent.Id);
+        Assert.Equal("key-4", ingestEvent.Key);
+        Assert.Equal(1234, JsonDocument.Parse(ingestEvent.Data).RootElement.GetProperty("sequence").GetInt32());
     }
 
     [Fact]
