@@ -21,7 +21,8 @@ internal static class EventsApi
             .WithName("RegisterEvent")
             .WithSummary("Writes one simple JSON event to Kafka.")
             .WithDescription("Answers 202 once the broker has stored the event (acks=all), with its id, partition and offset.")
-            .Accepts<RegisterEventRequest>("application/json")
+            // "*/*" keeps routing from answering 415 by itself: the handler answers it, with a reason.
+            .Accepts<RegisterEventRequest>("application/json", "*/*")
             .Produces<EventAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -37,7 +38,7 @@ internal static class EventsApi
                 "(202 all stored, 207 some not, 400 all invalid, 503 none stored because the broker did not take them). " +
                 "Binary mode: ce-specversion, ce-id, ce-source, ce-type (and other ce-*) headers, the body is the data. " +
                 "The partitionkey extension becomes the Kafka record key.")
-            .Accepts<JsonElement>(StructuredMediaType, BatchMediaType)
+            .Accepts<JsonElement>(StructuredMediaType, BatchMediaType, "*/*")
             .Produces<EventAccepted>(StatusCodes.Status202Accepted)
             .Produces<BatchResult>(StatusCodes.Status207MultiStatus)
             .ProducesValidationProblem()

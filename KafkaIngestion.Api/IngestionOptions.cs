@@ -37,4 +37,18 @@ internal sealed class IngestionOptions
     /// <summary>What 503 answers put in <c>Retry-After</c>.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// Keys accepted in the <c>X-Api-Key</c> header. When there are none, ingestion is open
+    /// (the AppHost always sets one).
+    /// </summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Requests per second each API key may make; 0 means no limit.</summary>
+    [Range(0, 10_000_000)]
+    public int RateLimitPerSecond { get; set; }
+
+    /// <summary>Requests a key may make at once above its steady rate; default: one second's worth.</summary>
+    [Range(0, 10_000_000)]
+    public int RateLimitBurst { get; set; }
 }

@@ -17,6 +17,7 @@ builder.Services.ConfigureHttpJsonOptions(options =>
 builder.Services.AddOptions<IngestionOptions>()
     .BindConfiguration(IngestionOptions.Section)
     .ValidateDataAnnotations()
+    .Validate(options => options.ApiKeys.All(key => key.Length >= 16), "Every Ingestion:ApiKeys entry must be at least 16 characters long.")
     .ValidateOnStart();
 // Kestrel enforces the same body limit for bodies without Content-Length (chunked).
 builder.Services.AddOptions<KestrelServerOptions>()
@@ -26,6 +27,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();
 builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
+builder.Services.AddSingleton<IngestionGate>();
 builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults,
     (services, producer) =>
     {
@@ -38,7 +40,9 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
-app.MapEventsApi();
+// One gate instance for every ingestion endpoint, so a key's rate limit spans all of them.
+app.MapEventsApi()
+    .AddEndpointFilter(app.Services.GetRequiredService<IngestionGate>());
 app.MapStatusApi();
 app.MapDefaultEndpoints();
 

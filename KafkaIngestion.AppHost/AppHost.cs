@@ -6,10 +6,15 @@ var kafka = builder.AddKafka("kafka")
     .WithTopic("events", partitions: builder.Configuration.GetValue("Kafka:Partitions", 6))
     .WithTopic("events.dlq", partitions: 1);
 
+// The key clients send as X-Api-Key: generated once, kept in the AppHost's user secrets
+// (Parameters:api-key), shown in the dashboard's parameters.
+var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
 // The ingestion API. Its port is its public address (http://localhost:5080), served by the
 // process itself: the orchestrator's proxy would halve the requests per second it can take.
 var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
     .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithEnvironment("Ingestion__ApiKeys__0", apiKey)
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");
 
@@ -22,6 +27,7 @@ var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
 builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
     .WithReference(api).WaitFor(api).WaitFor(consumer)
     .WithEnvironment("LoadGen__TargetUrl", "http://api")
+    .WithEnvironment("LoadGen__ApiKey", apiKey)
     .WithExplicitStart();
 
 builder.Build().Run();

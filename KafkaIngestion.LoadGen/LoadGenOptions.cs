@@ -26,6 +26,9 @@ internal sealed class LoadGenOptions
     [Range(1, 10_000_000)]
     public int Keys { get; set; } = 1_000;
 
+    /// <summary>Sent as <c>X-Api-Key</c> when set; the AppHost hands over the API's key.</summary>
+    public string? ApiKey { get; set; }
+
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -37,6 +37,10 @@ internal sealed partial class LoadRunner(
         {
             Timeout = settings.RequestTimeout,
         };
+        if (!string.IsNullOrEmpty(settings.ApiKey))
+        {
+            http.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
+        }
 
         var next = -1;
         var workers = new Worker[settings.Concurrency];

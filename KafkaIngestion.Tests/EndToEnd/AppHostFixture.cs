@@ -15,7 +15,13 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
 
+    /// <summary>The API, with the AppHost's generated key in X-Api-Key.</summary>
     public HttpClient Api { get; private set; } = null!;
+
+    /// <summary>The API with no key: what an anonymous client gets.</summary>
+    public HttpClient AnonymousApi { get; private set; } = null!;
+
+    public string ApiKey { get; private set; } = "";
 
     public HttpClient Consumer { get; private set; } = null!;
 
@@ -41,15 +47,29 @@ public sealed class AppHostFixture : IAsyncLifetime
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
 
+        var apiKeyParameter = builder.Resources.OfType<ParameterResource>().Single(p => p.Name == "api-key");
+        ApiKey = await apiKeyParameter.GetValueAsync(timeout.Token) ?? throw new InvalidOperationException("api-key has no value.");
         Api = _app.CreateHttpClient("api");
+        Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        AnonymousApi = _app.CreateHttpClient("api");
         Consumer = _app.CreateHttpClient("consumer");
         KafkaConnectionString = await _app.GetConnectionStringAsync("kafka", timeout.Token)
             ?? throw new InvalidOperationException("kafka has no connection string.");
     }
 
+    /// <summary>How many times the consumer processed each of these event ids.</summary>
+    public async Task<Dictionary<string, int>> QueryProcessedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        using var response = await Consumer.PostAsJsonAsync("/processed/query", new { ids }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(cancellationToken);
+        return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+    }
+
     public async Task DisposeAsync()
     {
         Api?.Dispose();
+        AnonymousApi?.Dispose();
         Consumer?.Dispose();
         if (_app is not null)
         {

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace KafkaIngestion.Api;
+
+/// <summary>
+/// Stands before every ingestion endpoint: a known API key (when keys are configured), then
+/// that key's rate limit. Authentication comes first so that unknown keys never get a bucket
+/// of their own. Health and status endpoints are not behind it.
+/// </summary>
+internal sealed class IngestionGate : IEndpointFilter, IDisposable
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+    private const string OpenPartition = "(no keys configured)";
+
+    private readonly byte[][] _keyHashes;
+    private readonly PartitionedRateLimiter<string>? _limiter;
+    private readonly IngestionCounters _counters;
+
+    public IngestionGate(IOptions<IngestionOptions> options, IngestionCounters counters)
+    {
+        var settings = options.Value;
+        _counters = counters;
+        _keyHashes = [.. settings.ApiKeys.Select(Hash)];
+        if (settings.RateLimitPerSecond > 0)
+        {
+            var perSecond = settings.RateLimitPerSecond;
+            var burst = settings.RateLimitBurst > 0 ? settings.RateLimitBurst : perSecond;
+            _limiter = PartitionedRateLimiter.Create<string, string>(partition => RateLimitPartition.GetTokenBucketLimiter(partition,
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = burst,
+                    // Refilled ten times a second so that a limit is smooth, not a burst per second.
+                    TokensPerPeriod = Math.Max(1, perSecond / 10),
+                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Max(1, perSecond / 10) * 1000.0 / perSecond),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                }));
+        }
+    }
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var partition = OpenPartition;
+        if (_keyHashes.Length > 0)
+        {
+            if (!TryAuthenticate(http.Request, out var keyIndex))
+            {
+                _counters.RecordRejected(RejectionReasons.Unauthorized);
+                http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
+                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "An API key is required",
+                    detail: $"Send a valid key in the {ApiKeyHeader} header.");
+            }
+
+            partition = keyIndex.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (_limiter is not null)
+        {
+            using var lease = _limiter.AttemptAcquire(partition);
+            if (!lease.IsAcquired)
+            {
+                _counters.RecordRejected(RejectionReasons.RateLimited);
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                    detail: "This API key is over its request rate; retry after the time in Retry-After.");
+            }
+        }
+
+        return await next(context);
+    }
+
+    private bool TryAuthenticate(HttpRequest request, out int keyIndex)
+    {
+        keyIndex = -1;
+        if (!request.Headers.TryGetValue(ApiKeyHeader, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        {
+            return false;
+        }
+
+        // Hashes of equal length compared in constant time: timing says nothing about the keys.
+        var presented = Hash(values[0]!);
+        for (var i = 0; i < _keyHashes.Length; i++)
+        {
+            if (CryptographicOperations.FixedTimeEquals(presented, _keyHashes[i]))
+            {
+                keyIndex = i;
+            }
+        }
+
+        return keyIndex >= 0;
+    }
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    public void Dispose() => _limiter?.Dispose();
+}
