@@ -2,11 +2,19 @@ using KafkaIngestion.Api;
 using KafkaIngestion.Events;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+{
+    document.Info.Title = "KafkaIngestion API";
+    document.Info.Description = "Takes events over HTTP and answers 2xx only once Kafka has stored them. " +
+        "Ingestion endpoints need the X-Api-Key header when keys are configured.";
+    return Task.CompletedTask;
+}));
 builder.Services.ConfigureHttpJsonOptions(options =>
 {
     options.SerializerOptions.TypeInfoResolverChain.Insert(0, EventResultsJsonContext.Default);
@@ -39,6 +47,13 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+
+// The OpenAPI document is always served; the browsable UI only in Development.
+app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
 
 // One gate instance for every ingestion endpoint, so a key's rate limit spans all of them.
 app.MapEventsApi()
