@@ -50,7 +50,7 @@ internal static class EventsApi
     }
 
     public static async Task<IResult> RegisterEvent(
-        HttpContext context, EventPublisher publisher, IngestionCounters counters, IOptions<IngestionOptions> options,
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IOptions<IngestionOptions> options,
         TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         if (!context.Request.HasJsonContentType())
@@ -58,12 +58,12 @@ internal static class EventsApi
             return UnsupportedMediaType(counters, $"Send the event as application/json, not '{context.Request.ContentType ?? "(none)"}'.");
         }
 
-        return await IngestAsync(context, publisher, counters, options.Value, timeProvider,
+        return await IngestAsync(context, publisher, counters, budget, options.Value, timeProvider,
             (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.Simple, defaults), isBatch: false, cancellationToken);
     }
 
     public static async Task<IResult> PostEvents(
-        HttpContext context, EventPublisher publisher, IngestionCounters counters, IOptions<IngestionOptions> options,
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IOptions<IngestionOptions> options,
         TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var request = context.Request;
@@ -72,19 +72,19 @@ internal static class EventsApi
 
         if (string.Equals(mediaType, StructuredMediaType, StringComparison.OrdinalIgnoreCase))
         {
-            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
                 (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.CloudEvent, defaults), isBatch: false, cancellationToken);
         }
 
         if (string.Equals(mediaType, BatchMediaType, StringComparison.OrdinalIgnoreCase))
         {
-            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
                 (body, defaults) => EventJsonReader.ReadBatch(body, defaults, settings.MaxBatchEvents), isBatch: true, cancellationToken);
         }
 
         if (BinaryModeReader.IsBinaryMode(request))
         {
-            return await IngestAsync(context, publisher, counters, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
                 (body, defaults) => BinaryModeReader.Read(request, body, defaults), isBatch: false, cancellationToken);
         }
 
@@ -95,9 +95,22 @@ internal static class EventsApi
     private delegate EventReadResult EventBodyReader(ReadOnlySpan<byte> body, EventDefaults defaults);
 
     private static async Task<IResult> IngestAsync(
-        HttpContext context, EventPublisher publisher, IngestionCounters counters, IngestionOptions settings,
+        HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IngestionOptions settings,
         TimeProvider timeProvider, EventBodyReader read, bool isBatch, CancellationToken cancellationToken)
     {
+        if (context.Request.ContentLength > settings.MaxRequestBytes)
+        {
+            counters.RecordRejected(RejectionReasons.BodyTooLarge);
+            return TooLarge($"The body is larger than {settings.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes).");
+        }
+
+        using var admission = await budget.AdmitAsync(context.Request.ContentLength, cancellationToken);
+        if (admission is null)
+        {
+            counters.RecordFailed("in_flight_limit");
+            return NotStored(context, settings, "The API is working at its in-flight limit (Ingestion:MaxInFlightBytes); send the request again later.");
+        }
+
         EventReadResult parsed;
         try
         {

@@ -23,6 +23,15 @@ internal sealed class IngestionOptions
     [Range(1, 64 * 1024 * 1024)]
     public int MaxEventBytes { get; set; } = 900 * 1024;
 
+    /// <summary>
+    /// Request bytes worked on at once; further requests wait (up to <see cref="PublishTimeout"/>)
+    /// and are then answered 503. Bounds the API's memory under any load. Measured on 2 cores
+    /// (BENCHMARKS.md): 1 MiB keeps peak memory under 300 MB with 256 connections sending
+    /// 1,000-event batches, at the same throughput as 16 MiB; more cores may want more.
+    /// </summary>
+    [Range(64 * 1024, int.MaxValue)]
+    public int MaxInFlightBytes { get; set; } = 1024 * 1024;
+
     /// <summary>Most events in one batch; more get 413.</summary>
     [Range(1, 100_000)]
     public int MaxBatchEvents { get; set; } = 5_000;

@@ -36,6 +36,7 @@ builder.Services.AddSingleton<IngestionCounters>();
 builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
 builder.Services.AddSingleton<IngestionGate>();
+builder.Services.AddSingleton<InFlightBudget>();
 builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults,
     (services, producer) =>
     {

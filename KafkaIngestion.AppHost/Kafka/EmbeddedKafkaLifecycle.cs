@@ -1,3 +1,5 @@
+using KafkaIngestion.EmbeddedKafka;
+
 namespace KafkaIngestion.AppHost.Kafka;
 
 /// <summary>Starts and stops the embedded broker with the app, and runs its dashboard commands.</summary>
@@ -9,7 +11,8 @@ internal static partial class EmbeddedKafkaLifecycle
         EmbeddedKafkaBroker broker;
         try
         {
-            broker = EmbeddedKafkaBroker.Start(resource.Annotations.OfType<KafkaTopicAnnotation>(), resource.FixedPort, e.Logger);
+            var topics = resource.Annotations.OfType<KafkaTopicAnnotation>().Select(t => new KafkaTopic(t.Name, t.Partitions));
+            broker = EmbeddedKafkaBroker.Start(topics, resource.FixedPort, e.Logger);
         }
         catch (Exception ex) when (ex is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
         {

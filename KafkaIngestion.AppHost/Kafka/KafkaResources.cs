@@ -1,4 +1,4 @@
-using KafkaIngestion.AppHost.Kafka;
+using KafkaIngestion.EmbeddedKafka;
 using KafkaIngestion.ServiceDefaults.Kafka;
 
 namespace Aspire.Hosting.ApplicationModel;

@@ -2,14 +2,17 @@ using System.Net;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace KafkaIngestion.AppHost.Kafka;
+namespace KafkaIngestion.EmbeddedKafka;
+
+/// <summary>A topic to create when the broker starts.</summary>
+public readonly record struct KafkaTopic(string Name, int Partitions);
 
 /// <summary>
 /// A one-broker Kafka cluster in this process: librdkafka's mock cluster speaking the Kafka
 /// protocol on a loopback port. In memory only, and each partition keeps only its newest
 /// 5 MiB of record batches (a limit fixed inside librdkafka), so it is for development and tests.
 /// </summary>
-internal sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
+public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
 {
     private const int BrokerId = 1;
 
@@ -34,7 +37,7 @@ internal sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
 
     public bool IsUp { get; private set; } = true;
 
-    public static EmbeddedKafkaBroker Start(IEnumerable<KafkaTopicAnnotation> topics, int fixedPort, ILogger logger)
+    public static EmbeddedKafkaBroker Start(IEnumerable<KafkaTopic> topics, int fixedPort, ILogger logger)
     {
         var client = CreateClientHandle();
         var cluster = LibRdKafka.rd_kafka_mock_cluster_new(client, 1);

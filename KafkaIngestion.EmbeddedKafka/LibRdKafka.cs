@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace KafkaIngestion.AppHost.Kafka;
+namespace KafkaIngestion.EmbeddedKafka;
 
 /// <summary>
 /// The parts of librdkafka's C API that Confluent.Kafka does not wrap: creating a bare client

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace KafkaIngestion.AppHost.Kafka;
+namespace KafkaIngestion.EmbeddedKafka;
 
 /// <summary>
 /// Listens on a fixed loopback port and relays each connection to the embedded broker's own
