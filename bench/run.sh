@@ -2,7 +2,8 @@
 # Measures the ingestion API in one run, against the embedded broker, and prints the figures:
 #   1. a bare Kestrel endpoint that parses the same JSON and answers 202 (the HTTP ceiling),
 #   2. POST /register_event, one event per request,
-#   3. POST /events, CloudEvents batches of BATCH_SIZE (default 1,000).
+#   3. POST /events, CloudEvents batches of BATCH_SIZE (default 1,000),
+#   4. the same records produced with no HTTP at all: the Kafka client path's own ceiling.
 # Ratios are only meaningful within one run: these machines are shared and noisy.
 # Usage: bash bench/run.sh   (DURATION=15s CONNECTIONS=256 BATCH_CONNECTIONS=32 BATCH_SIZE=1000)
 set -euo pipefail
@@ -65,6 +66,10 @@ run_wrk register_event "$API_URL/register_event" bench/register_event.lua "$CONN
 echo "== POST /events, batches of $BATCH_SIZE ($BATCH_CONNECTIONS connections, $DURATION)"
 run_wrk events_batch "$API_URL/events" bench/events_batch.lua "$BATCH_CONNECTIONS"
 rss_peak_mb=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$api_pid/status")
+kill "$api_pid"
+
+echo "== producer alone, 1,000,000 records, no HTTP"
+produced=$(dotnet "$bench_dll" produce --bootstrap "$bootstrap" --events 1000000 | sed -n 's/^PRODUCED=//p')
 
 batch_events=$(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", (a-b)/(e-s)}')
 echo
@@ -76,4 +81,5 @@ printf '%-34s %14s %10s %8s\n' "POST /events (batch of $BATCH_SIZE)" "$(rps even
 echo
 awk -v a="$(rps register_event)" -v b="$(rps bare)" 'BEGIN {printf "register_event / bare: %.1f%%\n", 100*a/b}'
 echo "batch events acknowledged per second (API's accepted counter over the measured run): $batch_events"
+echo "same records produced with no HTTP (client ceiling): $produced"
 echo "API peak resident memory: ${rss_peak_mb} MB"
