@@ -18,8 +18,12 @@ var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");
 
-// The consumer group worker that processes what the API accepted.
+// Where services keep files (the consumer's SQLite store): DataDirectory, or .data next to the AppHost.
+var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data"));
+
+// The consumer group worker that stores what the API accepted, each event exactly once.
 var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
+    .WithEnvironment("Consumer__StorePath", Path.Combine(dataDirectory, "events.db"))
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");
 

@@ -20,6 +20,13 @@ internal sealed class ConsumerLoopState(TimeProvider timeProvider)
 
     public void Running() => _state = "running";
 
+    /// <summary>Consuming, but waiting for the store to accept a batch again.</summary>
+    public void Retrying(string error)
+    {
+        _state = "retrying";
+        RecordError(error);
+    }
+
     public void Stopped() => _state = _fatalError is null ? "stopped" : "failed";
 
     public void Fail(string error)
@@ -43,6 +50,7 @@ internal sealed class ConsumerLoopState(TimeProvider timeProvider)
             Task.FromResult(state.State switch
             {
                 "running" => HealthCheckResult.Healthy("consume loop running"),
+                "retrying" => HealthCheckResult.Degraded($"waiting for the store: {state.LastError}"),
                 "starting" => HealthCheckResult.Degraded("consume loop starting"),
                 _ => HealthCheckResult.Unhealthy($"consume loop {state.State}: {state._fatalError}"),
             });

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace KafkaIngestion.Consumer;
 
-/// <summary>What the consumer reads and how it treats failures, bound from <c>Consumer</c>.</summary>
+/// <summary>What the consumer reads, where it stores, and how it treats failures; bound from <c>Consumer</c>.</summary>
 internal sealed class ConsumerOptions
 {
     public const string Section = "Consumer";
@@ -21,7 +21,23 @@ internal sealed class ConsumerOptions
     [Range(1, 100)]
     public int DeadLetterAttempts { get; set; } = 5;
 
-    /// <summary>How many processed ids are remembered for lookups (oldest forgotten first); bounds memory.</summary>
-    [Range(1, 50_000_000)]
-    public int RememberedIds { get; set; } = 1_000_000;
+    /// <summary>The SQLite file processed events are stored in (the AppHost puts it under its data folder).</summary>
+    [Required, MinLength(1)]
+    public string StorePath { get; set; } = Path.Combine(".data", "events.db");
+
+    /// <summary>How long a write waits for another writer's lock before it counts as a failure (and is retried).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan StoreBusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most events stored in one transaction.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 1_000;
+
+    /// <summary>Longest an event waits for its batch to fill before the batch is stored anyway.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest pause between attempts to store a batch while the store is failing.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
+using KafkaIngestion.Consumer.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KafkaIngestion.Consumer;
@@ -10,14 +11,15 @@ internal sealed record ConsumerStatus(
     long Processed,
     long Duplicates,
     long DeadLettered,
-    int RememberedIds,
+    long StoreRetries,
     long ConsumeErrors,
     string? LastError,
     IReadOnlyList<int> AssignedPartitions);
 
-/// <summary>Ask which of these event ids were processed, and how many times.</summary>
+/// <summary>Ask which of these event ids are stored.</summary>
 internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids);
 
+/// <param name="TimesProcessed">Per id: 1 when the event is stored, 0 when not (an id is stored at most once).</param>
 internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
@@ -39,16 +41,16 @@ internal static class ConsumerStatusApi
         return app;
     }
 
-    public static Ok<ConsumerStatus> GetStatus(ProcessedEventLog processed, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)
+    public static Ok<ConsumerStatus> GetStatus(ConsumerCounters counters, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)
     {
         // Assignment is read from librdkafka, which is safe from any thread.
         var partitions = consumer.Assignment.Select(p => p.Partition.Value).Order().ToArray();
         return TypedResults.Ok(new ConsumerStatus(
-            loop.State, processed.Processed, processed.Duplicates, processed.DeadLettered,
-            processed.RememberedIds, loop.ConsumeErrors, loop.LastError, partitions));
+            loop.State, counters.Processed, counters.Duplicates, counters.DeadLettered, counters.StoreRetries,
+            loop.ConsumeErrors, loop.LastError, partitions));
     }
 
-    public static Results<Ok<ProcessedQueryResult>, ValidationProblem> QueryProcessed(ProcessedQuery query, ProcessedEventLog processed)
+    public static Results<Ok<ProcessedQueryResult>, ValidationProblem> QueryProcessed(ProcessedQuery query, IEventStore store)
     {
         if (query.Ids is not { Count: > 0 and <= MaxIdsPerQuery } ids)
         {
@@ -58,12 +60,6 @@ internal static class ConsumerStatusApi
             });
         }
 
-        var times = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
-        foreach (var id in ids)
-        {
-            times[id] = processed.TimesSeen(id);
-        }
-
-        return TypedResults.Ok(new ProcessedQueryResult(times));
+        return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids)));
     }
 }

@@ -1,23 +1,35 @@
 using Confluent.Kafka;
+using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.Events;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Consumer;
 
 /// <summary>
-/// Reads <c>events</c> in the consumer group on a thread of its own (Confluent's
-/// <c>Consume</c> blocks), handles each record, and only then stores its offset, so a crash
-/// re-delivers rather than skips (at-least-once). Stored offsets are committed in the
-/// background by librdkafka and finally by <c>Close()</c>.
+/// Reads <c>events</c> in the consumer group on a thread of its own (Confluent's <c>Consume</c>
+/// blocks), gathers records into micro-batches, stores each batch in one transaction and only
+/// then stores the batch's offsets. A crash therefore re-delivers rather than skips
+/// (at-least-once), and the store's unique event id makes re-delivery harmless (exactly-once
+/// effect). Stored offsets are committed by librdkafka in the background, on revocation, and by
+/// <c>Close()</c>.
 /// </summary>
 internal sealed partial class EventConsumerWorker(
     IConsumer<string?, byte[]> consumer,
-    ProcessedEventLog processedEvents,
+    IEventStore store,
     DeadLetterWriter deadLetters,
+    ConsumerCounters counters,
     ConsumerLoopState loopState,
     IOptions<ConsumerOptions> options,
+    TimeProvider timeProvider,
     ILogger<EventConsumerWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+
+    private readonly List<ConsumeResult<string?, byte[]>> _batch = [];
+    private long _batchStarted;
+    private CancellationToken _stopping;
+
     /// <summary>Group membership, earliest offset for a new group, offsets stored by us.</summary>
     public static void ConfigureConsumerDefaults(ConsumerConfig config)
     {
@@ -30,6 +42,7 @@ internal sealed partial class EventConsumerWorker(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
@@ -53,46 +66,91 @@ internal sealed partial class EventConsumerWorker(
         return finished.Task;
     }
 
+    /// <summary>
+    /// Called by librdkafka (inside <c>Consume</c>, on the consume thread) before partitions move
+    /// to another member: what was read from them is stored and committed first, so the new owner
+    /// starts exactly after it.
+    /// </summary>
+    public void OnPartitionsRevoked(IConsumer<string?, byte[]> revokedFrom, List<TopicPartitionOffset> partitions)
+    {
+        if (_batch.Count > 0)
+        {
+            // One attempt only: a rebalance must not wait on a failing store. A batch that is
+            // not stored keeps its offsets unstored, so the partitions' next owner reads it again.
+            try
+            {
+                Flush(retry: false, _stopping);
+            }
+            catch (Exception ex) when (ex is SqliteException or OperationCanceledException)
+            {
+                LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
+                _batch.Clear();
+            }
+        }
+
+        try
+        {
+            revokedFrom.Commit();
+        }
+        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            // Nothing new to commit.
+        }
+
+        LogRevoked(logger, partitions.Count);
+    }
+
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
-        var topic = options.Value.Topic;
-        consumer.Subscribe(topic);
+        var settings = options.Value;
+        consumer.Subscribe(settings.Topic);
         loopState.Running();
-        LogStarted(logger, topic, consumer.MemberId);
+        LogStarted(logger, settings.Topic, settings.BatchSize, settings.BatchMaxWait.TotalMilliseconds);
 
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<string?, byte[]>? record;
+                var wait = _batch.Count == 0 ? IdlePoll : settings.BatchMaxWait - timeProvider.GetElapsedTime(_batchStarted);
+                ConsumeResult<string?, byte[]>? record = null;
                 try
                 {
-                    record = consumer.Consume(stoppingToken);
+                    record = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
                 }
                 catch (ConsumeException ex) when (!ex.Error.IsFatal)
                 {
-                    // librdkafka reports and recovers from these itself (e.g. a broker
-                    // going away); nothing was consumed, so nothing is skipped.
+                    // librdkafka reports and recovers from these itself (e.g. a broker going
+                    // away); nothing was consumed, so nothing is skipped.
                     loopState.RecordError(ex.Error.Reason);
                     LogConsumeError(logger, ex.Error.Code, ex.Error.Reason);
-                    continue;
                 }
 
-                if (record is null || record.IsPartitionEOF)
+                if (record is { IsPartitionEOF: false })
                 {
-                    continue;
+                    if (_batch.Count == 0)
+                    {
+                        _batchStarted = timeProvider.GetTimestamp();
+                    }
+
+                    _batch.Add(record);
                 }
 
-                Handle(record, stoppingToken);
-                consumer.StoreOffset(record);
+                if (_batch.Count >= settings.BatchSize
+                    || (_batch.Count > 0 && timeProvider.GetElapsedTime(_batchStarted) >= settings.BatchMaxWait))
+                {
+                    Flush(retry: true, stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down.
+            // Shutting down while a batch waited for the store: its offsets stay unstored, so
+            // the batch is delivered again to whoever consumes next.
         }
         finally
         {
+            // Graceful shutdown finishes the batch in hand if the store takes it at once.
+            TryFinalFlush();
             // Commits the stored offsets and leaves the group at once, so partitions move to
             // the other members without waiting for a session timeout.
             consumer.Close();
@@ -101,25 +159,116 @@ internal sealed partial class EventConsumerWorker(
         }
     }
 
-    private void Handle(ConsumeResult<string?, byte[]> record, CancellationToken stoppingToken)
+    /// <summary>Stores the batch (retrying while the store fails, if asked), then stores its offsets.</summary>
+    private void Flush(bool retry, CancellationToken stoppingToken)
     {
-        if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
+        var valid = new List<ConsumedEvent>(_batch.Count);
+        foreach (var record in _batch)
         {
-            processedEvents.Record(ingestEvent!);
+            if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
+            {
+                valid.Add(new ConsumedEvent(ingestEvent!, record.Partition.Value, record.Offset.Value));
+            }
+            else
+            {
+                // A record that is not a valid event never becomes one: retrying cannot help,
+                // and acknowledging it silently would hide it. It goes to the dead-letter topic.
+                deadLetters.Write(record, error!, stoppingToken);
+                counters.RecordDeadLettered();
+            }
+        }
+
+        if (valid.Count > 0)
+        {
+            var stored = retry ? StoreWithRetries(valid, stoppingToken) : store.Store(valid);
+            counters.RecordStored(stored.Inserted, stored.Duplicates);
+        }
+
+        StoreOffsets();
+        _batch.Clear();
+    }
+
+    private StoreResult StoreWithRetries(List<ConsumedEvent> events, CancellationToken stoppingToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = store.Store(events);
+                if (attempt > 1)
+                {
+                    loopState.Running();
+                    LogStoreRecovered(logger, attempt);
+                }
+
+                return result;
+            }
+            catch (SqliteException ex)
+            {
+                // The store is unavailable (locked, disk full, I/O): nothing was written and no
+                // offset moves. Wait with exponential backoff and jitter, then try the same batch.
+                counters.RecordStoreRetry();
+                loopState.Retrying(ex.Message);
+                var delay = Backoff(attempt);
+                LogStoreFailed(logger, events.Count, attempt, delay.TotalMilliseconds, ex.Message);
+                if (stoppingToken.WaitHandle.WaitOne(delay))
+                {
+                    stoppingToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(options.Value.MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt, 20)));
+        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
+    }
+
+    private void StoreOffsets()
+    {
+        // The next offset to read, per partition: one past the last record handled.
+        foreach (var last in _batch.GroupBy(r => r.TopicPartition).Select(g => g.MaxBy(r => r.Offset.Value)!))
+        {
+            consumer.StoreOffset(new TopicPartitionOffset(last.TopicPartition, last.Offset + 1));
+        }
+    }
+
+    private void TryFinalFlush()
+    {
+        if (_batch.Count == 0)
+        {
             return;
         }
 
-        // A record that is not a valid event will never become one: retrying cannot help, and
-        // acknowledging it silently would hide it. It goes to the dead-letter topic.
-        deadLetters.Write(record, error!, stoppingToken);
-        processedEvents.RecordDeadLettered();
+        try
+        {
+            using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            Flush(retry: false, shortWait.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SqliteException or KafkaException)
+        {
+            LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} as member {MemberId}")]
-    private static partial void LogStarted(ILogger logger, string topic, string memberId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} in batches of up to {BatchSize} events or {MaxWaitMs} ms")]
+    private static partial void LogStarted(ILogger logger, string topic, int batchSize, double maxWaitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a batch of {Events} events failed (attempt {Attempt}); trying again in {DelayMs:F0} ms: {Reason}")]
+    private static partial void LogStoreFailed(ILogger logger, int events, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The store took the batch again after {Attempts} attempts")]
+    private static partial void LogStoreRecovered(ILogger logger, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Partitions} partition(s) revoked; their processed offsets were committed")]
+    private static partial void LogRevoked(ILogger logger, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutting down with {Events} events not stored ({Reason}); they will be delivered again")]
+    private static partial void LogFinalFlushSkipped(ILogger logger, int events, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The consume loop stopped on an error; offsets of unhandled records were not stored")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

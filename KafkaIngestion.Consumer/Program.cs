@@ -1,4 +1,5 @@
 using KafkaIngestion.Consumer;
+using KafkaIngestion.Consumer.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,7 +13,9 @@ builder.Services.AddOptions<ConsumerOptions>()
     .ValidateDataAnnotations()
     .ValidateOnStart();
 
-builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults);
+builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults,
+    (services, consumer) => consumer.SetPartitionsRevokedHandler((revokedFrom, partitions) =>
+        services.GetRequiredService<EventConsumerWorker>().OnPartitionsRevoked(revokedFrom, partitions)));
 // The dead-letter producer is as careful as the API's: acks from all replicas, no duplicates.
 builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 {
@@ -21,10 +24,12 @@ builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 });
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<ProcessedEventLog>();
+builder.Services.AddSingleton<ConsumerCounters>();
 builder.Services.AddSingleton<ConsumerLoopState>();
 builder.Services.AddSingleton<DeadLetterWriter>();
-builder.Services.AddHostedService<EventConsumerWorker>();
+builder.Services.AddSingleton<IEventStore, SqliteEventStore>();
+builder.Services.AddSingleton<EventConsumerWorker>();
+builder.Services.AddHostedService(services => services.GetRequiredService<EventConsumerWorker>());
 builder.Services.AddHealthChecks()
     .AddCheck<ConsumerLoopState.HealthCheck>("consume-loop", tags: ["ready"]);
 

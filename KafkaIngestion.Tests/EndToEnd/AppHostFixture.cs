@@ -11,6 +11,7 @@ public sealed class AppHostFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"kafkaingestion-tests-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
@@ -22,6 +23,9 @@ public sealed class AppHostFixture : IAsyncLifetime
     public HttpClient AnonymousApi { get; private set; } = null!;
 
     public string ApiKey { get; private set; } = "";
+
+    /// <summary>The consumer's SQLite store.</summary>
+    public string StorePath => Path.Combine(_dataDirectory, "events.db");
 
     public HttpClient Consumer { get; private set; } = null!;
 
@@ -37,6 +41,8 @@ public sealed class AppHostFixture : IAsyncLifetime
                 "DOTNET_LAUNCH_PROFILE=http",
                 // The tests need the embedded broker whatever the machine has (and can take it down).
                 "Kafka:Mode=embedded",
+                // A store of their own, gone with them.
+                $"DataDirectory={_dataDirectory}",
             ],
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -74,6 +80,11 @@ public sealed class AppHostFixture : IAsyncLifetime
         if (_app is not null)
         {
             await _app.DisposeAsync();
+        }
+
+        if (Directory.Exists(_dataDirectory))
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
         }
     }
 }

@@ -1,0 +1,23 @@
+using KafkaIngestion.Events;
+
+namespace KafkaIngestion.Consumer.Storage;
+
+/// <summary>An event read from Kafka, with where it was read from.</summary>
+internal sealed record ConsumedEvent(IngestEvent Event, int Partition, long Offset);
+
+/// <summary>What one stored batch changed.</summary>
+internal readonly record struct StoreResult(int Inserted, int Duplicates);
+
+/// <summary>
+/// Where processed events are kept. The event id is unique: storing an event again changes
+/// nothing and is reported as a duplicate, which turns Kafka's at-least-once delivery into an
+/// exactly-once effect.
+/// </summary>
+internal interface IEventStore
+{
+    /// <summary>Stores a batch in one transaction: all of it, or (on an exception) none of it.</summary>
+    StoreResult Store(IReadOnlyList<ConsumedEvent> batch);
+
+    /// <returns>For each id, 1 if the event is stored, 0 if not.</returns>
+    IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids);
+}

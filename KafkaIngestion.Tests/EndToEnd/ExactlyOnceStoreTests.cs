@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+[Collection(SharedAppHost.Name)]
+public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task TheSameEventSentTwiceIsStoredOnceAndCountedAsADuplicate()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var id = $"twice-{Guid.NewGuid():N}";
+        var duplicatesBefore = (await StatusAsync(timeout.Token)).GetProperty("duplicates").GetInt64();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await fixture.Api.PostAsJsonAsync("/register_event", new { id, type = "test.twice" }, timeout.Token);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await Waiting.UntilAsync(ct => StatusAsync(ct), s => s.GetProperty("duplicates").GetInt64() > duplicatesBefore, Timeout,
+            "the consumer to see the second copy");
+        Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
+    }
+
+    [Fact]
+    public async Task WhileTheStoreIsUnavailableNothingIsLostAndProcessingResumes()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var ids = Enumerable.Range(0, 100).Select(i => $"store-down-{Guid.NewGuid():N}").ToList();
+        var retriesBefore = (await StatusAsync(timeout.Token)).GetProperty("storeRetries").GetInt64();
+
+        await using (var locker = new SqliteConnection($"Data Source={fixture.StorePath};Pooling=False"))
+        {
+            // Another writer holds the database, as a stuck or failing store would.
+            await locker.OpenAsync(timeout.Token);
+            await using var exclusive = locker.CreateCommand();
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+            foreach (var id in ids)
+            {
+                using var response = await fixture.Api.PostAsJsonAsync("/register_event", new { id, type = "test.store.down" }, timeout.Token);
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+
+            var retrying = await Waiting.UntilAsync(ct => StatusAsync(ct), s => s.GetProperty("storeRetries").GetInt64() > retriesBefore, Timeout,
+                "the consumer to find the store unavailable");
+            Assert.Equal("retrying", retrying.GetProperty("state").GetString());
+
+            exclusive.CommandText = "ROLLBACK;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+        }
+
+        var stored = await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync(ids, ct), times => times.Values.All(t => t == 1), Timeout,
+            "every event accepted during the outage to be stored");
+        Assert.All(ids, id => Assert.Equal(1, stored[id]));
+        Assert.Equal("running", (await StatusAsync(timeout.Token)).GetProperty("state").GetString());
+    }
+
+    private async Task<JsonElement> StatusAsync(CancellationToken cancellationToken) =>
+        await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken);
+}
