@@ -7,6 +7,7 @@ internal sealed class ConsumerCounters
     private long _duplicates;
     private long _deadLettered;
     private long _storeRetries;
+    private long _gapEvents;
 
     /// <summary>Events handled and stored (or found already stored).</summary>
     public long Processed => Interlocked.Read(ref _processed);
@@ -18,6 +19,14 @@ internal sealed class ConsumerCounters
 
     /// <summary>Failed attempts to store a batch (each was tried again).</summary>
     public long StoreRetries => Interlocked.Read(ref _storeRetries);
+
+    /// <summary>
+    /// Offsets skipped over: records that left the broker (retention) before they were
+    /// processed. Each one is an event the API acknowledged and the store never got.
+    /// </summary>
+    public long GapEvents => Interlocked.Read(ref _gapEvents);
+
+    public void RecordGap(long events) => Interlocked.Add(ref _gapEvents, events);
 
     public void RecordStored(int inserted, int duplicates)
     {

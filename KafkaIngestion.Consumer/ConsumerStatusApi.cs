@@ -11,10 +11,14 @@ internal sealed record ConsumerStatus(
     long Processed,
     long Duplicates,
     long DeadLettered,
+    long GapEvents,
     long StoreRetries,
     long ConsumeErrors,
     string? LastError,
-    IReadOnlyList<int> AssignedPartitions);
+    IReadOnlyList<PartitionLag> Partitions);
+
+/// <param name="Lag">Records in the partition after this member's position; null until it has read from it.</param>
+internal sealed record PartitionLag(int Partition, long? Position, long? HighWatermark, long? Lag);
 
 /// <summary>Ask which of these event ids are stored.</summary>
 internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids);
@@ -43,10 +47,18 @@ internal static class ConsumerStatusApi
 
     public static Ok<ConsumerStatus> GetStatus(ConsumerCounters counters, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)
     {
-        // Assignment is read from librdkafka, which is safe from any thread.
-        var partitions = consumer.Assignment.Select(p => p.Partition.Value).Order().ToArray();
+        // Assignment, positions and watermarks are librdkafka's local state (no broker round
+        // trip), safe to read from any thread.
+        var partitions = consumer.Assignment.OrderBy(p => p.Partition.Value).Select(p =>
+        {
+            var position = consumer.Position(p);
+            var high = consumer.GetWatermarkOffsets(p).High;
+            long? known(Offset offset) => offset.IsSpecial ? null : offset.Value;
+            var lag = known(position) is { } at && known(high) is { } end ? Math.Max(0, end - at) : (long?)null;
+            return new PartitionLag(p.Partition.Value, known(position), known(high), lag);
+        }).ToArray();
         return TypedResults.Ok(new ConsumerStatus(
-            loop.State, counters.Processed, counters.Duplicates, counters.DeadLettered, counters.StoreRetries,
+            loop.State, counters.Processed, counters.Duplicates, counters.DeadLettered, counters.GapEvents, counters.StoreRetries,
             loop.ConsumeErrors, loop.LastError, partitions));
     }
 

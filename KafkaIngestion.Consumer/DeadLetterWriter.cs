@@ -13,7 +13,6 @@ namespace KafkaIngestion.Consumer;
 internal sealed partial class DeadLetterWriter(
     IProducer<string?, byte[]> producer,
     IOptions<ConsumerOptions> options,
-    TimeProvider timeProvider,
     ILogger<DeadLetterWriter> logger)
 {
     public const string ErrorHeader = "dlq_error";
@@ -21,8 +20,11 @@ internal sealed partial class DeadLetterWriter(
     public const string OriginalPartitionHeader = "dlq_original_partition";
     public const string OriginalOffsetHeader = "dlq_original_offset";
     public const string FailedAtHeader = "dlq_failed_at";
+    public const string AttemptsHeader = "dlq_attempts";
 
-    public void Write(ConsumeResult<string?, byte[]> record, string reason, CancellationToken cancellationToken)
+    /// <param name="attempts">How many times processing was tried (1 for records that can never be valid).</param>
+    /// <param name="firstFailedAt">When processing first failed.</param>
+    public void Write(ConsumeResult<string?, byte[]> record, string reason, int attempts, DateTimeOffset firstFailedAt, CancellationToken cancellationToken)
     {
         var message = new Message<string?, byte[]>
         {
@@ -34,9 +36,10 @@ internal sealed partial class DeadLetterWriter(
         message.Headers.Add(OriginalTopicHeader, Encoding.UTF8.GetBytes(record.Topic));
         message.Headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(record.Partition.Value.ToString(CultureInfo.InvariantCulture)));
         message.Headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(record.Offset.Value.ToString(CultureInfo.InvariantCulture)));
-        message.Headers.Add(FailedAtHeader, Encoding.UTF8.GetBytes(timeProvider.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)));
+        message.Headers.Add(FailedAtHeader, Encoding.UTF8.GetBytes(firstFailedAt.ToString("O", CultureInfo.InvariantCulture)));
+        message.Headers.Add(AttemptsHeader, Encoding.UTF8.GetBytes(attempts.ToString(CultureInfo.InvariantCulture)));
 
-        var attempts = options.Value.DeadLetterAttempts;
+        var writeAttempts = options.Value.DeadLetterAttempts;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -47,9 +50,9 @@ internal sealed partial class DeadLetterWriter(
                 LogDeadLettered(logger, record.TopicPartitionOffset, reason);
                 return;
             }
-            catch (ProduceException<string?, byte[]> ex) when (attempt < attempts)
+            catch (ProduceException<string?, byte[]> ex) when (attempt < writeAttempts)
             {
-                LogRetrying(logger, record.TopicPartitionOffset, attempt, attempts, ex.Error.Reason);
+                LogRetrying(logger, record.TopicPartitionOffset, attempt, writeAttempts, ex.Error.Reason);
                 cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200 * Math.Pow(2, attempt)));
                 cancellationToken.ThrowIfCancellationRequested();
             }

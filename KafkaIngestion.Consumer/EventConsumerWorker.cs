@@ -26,7 +26,10 @@ internal sealed partial class EventConsumerWorker(
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan CommittedLookupTimeout = TimeSpan.FromSeconds(10);
+
     private readonly List<ConsumeResult<string?, byte[]>> _batch = [];
+    private readonly Dictionary<TopicPartition, long> _nextOffset = [];
     private long _batchStarted;
     private CancellationToken _stopping;
 
@@ -97,6 +100,11 @@ internal sealed partial class EventConsumerWorker(
             // Nothing new to commit.
         }
 
+        foreach (var partition in partitions)
+        {
+            _nextOffset.Remove(partition.TopicPartition);
+        }
+
         LogRevoked(logger, partitions.Count);
     }
 
@@ -127,6 +135,7 @@ internal sealed partial class EventConsumerWorker(
 
                 if (record is { IsPartitionEOF: false })
                 {
+                    DetectGap(record);
                     if (_batch.Count == 0)
                     {
                         _batchStarted = timeProvider.GetTimestamp();
@@ -159,6 +168,31 @@ internal sealed partial class EventConsumerWorker(
         }
     }
 
+    /// <summary>
+    /// Offsets of one partition are consecutive (the topic is neither compacted nor written in
+    /// transactions), so a record further on than expected means the records in between left
+    /// the broker before this group read them: counted and logged, never hidden.
+    /// </summary>
+    private void DetectGap(ConsumeResult<string?, byte[]> record)
+    {
+        if (!_nextOffset.TryGetValue(record.TopicPartition, out var expected))
+        {
+            // First record since assignment: continue from the group's committed offset, or from
+            // the partition's start for a group that never committed.
+            var committed = consumer.Committed([record.TopicPartition], CommittedLookupTimeout)[0].Offset;
+            expected = committed == Offset.Unset ? 0 : committed.Value;
+        }
+
+        if (record.Offset.Value > expected)
+        {
+            var missing = record.Offset.Value - expected;
+            counters.RecordGap(missing);
+            LogGap(logger, missing, record.TopicPartition, expected, record.Offset.Value - 1);
+        }
+
+        _nextOffset[record.TopicPartition] = record.Offset.Value + 1;
+    }
+
     /// <summary>Stores the batch (retrying while the store fails, if asked), then stores its offsets.</summary>
     private void Flush(bool retry, CancellationToken stoppingToken)
     {
@@ -173,7 +207,7 @@ internal sealed partial class EventConsumerWorker(
             {
                 // A record that is not a valid event never becomes one: retrying cannot help,
                 // and acknowledging it silently would hide it. It goes to the dead-letter topic.
-                deadLetters.Write(record, error!, stoppingToken);
+                deadLetters.Write(record, error!, attempts: 1, timeProvider.GetUtcNow(), stoppingToken);
                 counters.RecordDeadLettered();
             }
         }
@@ -254,6 +288,9 @@ internal sealed partial class EventConsumerWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} in batches of up to {BatchSize} events or {MaxWaitMs} ms")]
     private static partial void LogStarted(ILogger logger, string topic, int batchSize, double maxWaitMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Missing} events of {TopicPartition} (offsets {From} to {To}) were never processed: they left the broker before this group read them")]
+    private static partial void LogGap(ILogger logger, long missing, TopicPartition topicPartition, long from, long to);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Measures how fast one consumer instance drains a backlog into its SQLite store: EVENTS
+# records are produced first (the API's record format), then the consumer starts, and the rate
+# is taken from its first stored batch to its last. Prints figures.
+# Usage: bash bench/drain.sh   (EVENTS=300000; keep it within the embedded broker's 5 MiB per partition)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-300000}
+BROKER_PORT=${BROKER_PORT:-19093}
+CONSUMER_URL=http://127.0.0.1:5095
+out=bench/results
+mkdir -p "$out"
+store_dir=$(mktemp -d)
+
+echo "== building (Release)"
+dotnet build -c Release -nologo -v q bench/KafkaIngestion.Bench/KafkaIngestion.Bench.csproj >/dev/null
+dotnet build -c Release -nologo -v q KafkaIngestion.Consumer/KafkaIngestion.Consumer.csproj >/dev/null
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$store_dir"; }
+trap cleanup EXIT
+
+bench_dll=bench/KafkaIngestion.Bench/bin/Release/net10.0/KafkaIngestion.Bench.dll
+dotnet "$bench_dll" broker --port "$BROKER_PORT" > "$out/drain-broker.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do grep -q '^BOOTSTRAP=' "$out/drain-broker.log" && break; sleep 0.1; done
+bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/drain-broker.log")
+
+echo "== producing $EVENTS events"
+dotnet "$bench_dll" produce --bootstrap "$bootstrap" --events "$EVENTS"
+
+echo "== draining with one consumer"
+ASPNETCORE_URLS=$CONSUMER_URL ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__kafka="$bootstrap" \
+  Consumer__StorePath="$store_dir/events.db" Logging__LogLevel__Default=Warning \
+  dotnet KafkaIngestion.Consumer/bin/Release/net10.0/KafkaIngestion.Consumer.dll > "$out/drain-consumer.log" 2>&1 & pids+=($!)
+
+processed() { curl -s -m 1 "$CONSUMER_URL/status" | grep -o '"processed":[0-9]*' | cut -d: -f2; }
+first=""; last=""; count=0
+for _ in $(seq 1 3000); do
+  count=$(processed || echo 0); count=${count:-0}
+  now=$(date +%s.%N)
+  if [ "$count" -gt 0 ] && [ -z "$first" ]; then first=$now; first_count=$count; fi
+  if [ "$count" -ge "$EVENTS" ]; then last=$now; break; fi
+  sleep 0.05
+done
+[ -n "$last" ] || { echo "the consumer stored only $count of $EVENTS events"; exit 1; }
+
+stored=$(sqlite3 "$store_dir/events.db" 'SELECT COUNT(*) FROM events' 2>/dev/null || echo "(sqlite3 not installed)")
+echo
+echo "machine: $(nproc) cores, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ)"
+awk -v n="$EVENTS" -v f="$first_count" -v a="$first" -v b="$last" 'BEGIN {printf "drained %d events: %.0f events/s stored (from first stored batch to last)\n", n, (n-f)/(b-a)}'
+echo "rows in the store: $stored"
