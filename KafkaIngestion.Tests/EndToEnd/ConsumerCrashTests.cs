@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+[Collection(SharedAppHost.Name)]
+public sealed class ConsumerCrashTests(AppHostFixture fixture)
+{
+    private const int Events = 50_000;
+    private const int BatchSize = 500;
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task AConsumerKilledMidRunAndRestartedStoresEveryAcknowledgedEventExactlyOnce()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var processedBefore = await ProcessedAsync(timeout.Token);
+
+        // Events go in while the consumer works, so the kill lands in the middle of the run.
+        var sending = Task.Run(() => SendAsync(run, timeout.Token), timeout.Token);
+        await Waiting.UntilAsync(ProcessedAsync, p => p >= processedBefore + 10_000, Timeout, "the consumer to be part-way through the run");
+
+        var running = await fixture.App.ResourceNotifications.WaitForResourceAsync("consumer", e => e.Snapshot.State?.Text == KnownResourceStates.Running, timeout.Token);
+        var processedAtKill = await ProcessedAsync(timeout.Token) - processedBefore;
+        var pid = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        using (var process = Process.GetProcessById(pid))
+        {
+            process.Kill(); // SIGKILL: no shutdown, no final commit
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        var acknowledged = await sending;
+        Assert.Equal(Events, acknowledged.Count);
+        Assert.True(processedAtKill < Events, $"the kill should land before the run was fully processed (it came after {processedAtKill})");
+
+        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", KnownResourceCommands.StartCommand, timeout.Token);
+        Assert.True(start.Success, start.Message);
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
+
+        foreach (var chunk in acknowledged.Chunk(10_000))
+        {
+            var stored = await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync(chunk, ct), t => t.Values.All(n => n == 1), Timeout,
+                "every acknowledged event to be stored after the restart");
+            Assert.All(chunk, id => Assert.Equal(1, stored[id]));
+        }
+    }
+
+    private async Task<List<string>> SendAsync(string run, CancellationToken cancellationToken)
+    {
+        var acknowledged = new List<string>(Events);
+        for (var batch = 0; batch < Events / BatchSize; batch++)
+        {
+            var body = "[" + string.Join(",", Enumerable.Range(batch * BatchSize, BatchSize).Select(i =>
+                $$$"""{"specversion":"1.0","id":"crash-{{{run}}}-{{{i:D6}}}","source":"urn:test","type":"test.crash","partitionkey":"k{{{i % 64}}}","data":{"i":{{{i}}}}}""")) + "]";
+            using var response = await fixture.Api.PostAsync("/events", new StringContent(body, Encoding.UTF8, "application/cloudevents-batch+json"), cancellationToken);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var result = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            acknowledged.AddRange(result.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("id").GetString()!));
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return acknowledged;
+    }
+
+    private async Task<long> ProcessedAsync(CancellationToken cancellationToken) =>
+        (await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken)).GetProperty("processed").GetInt64();
+}
