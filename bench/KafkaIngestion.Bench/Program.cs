@@ -7,6 +7,7 @@ using KafkaIngestion.Events;
 //   broker --port N   the embedded Kafka broker, alone in its process, until stopped
 //   bare --urls URL   a bare Kestrel endpoint that parses the same JSON and answers 202:
 //                     the most requests per second this machine can serve, for comparison
+//   store --events N  the consumer's SQLite store alone, no Kafka: its own ceiling
 //   produce --bootstrap B --events N
 //                     the API's records (same headers, same producer settings) written with
 //                     no HTTP at all: the most events per second the Kafka client path allows
@@ -16,6 +17,7 @@ return mode switch
     "broker" => await RunBrokerAsync(args),
     "bare" => await RunBareAsync(args),
     "produce" => await RunProduceAsync(args),
+    "store" => RunStore(args),
     _ => Usage(),
 };
 
@@ -106,6 +108,33 @@ static async Task<int> RunProduceAsync(string[] args)
     stopwatch.Stop();
     Console.WriteLine($"PRODUCED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} events, {failed} failed, {stopwatch.Elapsed.TotalSeconds:F2} s)");
     return failed == 0 ? 0 : 1;
+}
+
+static int RunStore(string[] args)
+{
+    var count = int.Parse(ArgAfter(args, "--events") ?? "300000", System.Globalization.CultureInfo.InvariantCulture);
+    var directory = Directory.CreateTempSubdirectory("store-bench-");
+    var options = new KafkaIngestion.Consumer.ConsumerOptions { StorePath = Path.Combine(directory.FullName, "events.db") };
+    using (var store = new KafkaIngestion.Consumer.Storage.SqliteEventStore(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System))
+    {
+        var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
+        var batches = Enumerable.Range(0, count / options.BatchSize).Select(b => Enumerable.Range(b * options.BatchSize, options.BatchSize)
+            .Select(i => new KafkaIngestion.Consumer.Storage.ConsumedEvent(
+                new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", DateTimeOffset.UtcNow, data),
+                i % 6, i)).ToList()).ToList();
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var batch in batches)
+        {
+            store.Store(batch);
+        }
+
+        stopwatch.Stop();
+        Console.WriteLine($"STORED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} events in batches of {options.BatchSize}, {stopwatch.Elapsed.TotalSeconds:F2} s)");
+    }
+
+    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    directory.Delete(recursive: true);
+    return 0;
 }
 
 static string? ArgAfter(string[] args, string name) =>
