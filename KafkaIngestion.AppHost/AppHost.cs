@@ -24,6 +24,7 @@ var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? P
 // The consumer group worker that stores what the API accepted, each event exactly once.
 var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
     .WithEnvironment("Consumer__StorePath", Path.Combine(dataDirectory, "events.db"))
+    .WithReplicas(builder.Configuration.GetValue("Consumer:Replicas", 1))
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");
 

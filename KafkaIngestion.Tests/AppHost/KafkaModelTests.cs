@@ -86,6 +86,18 @@ public sealed class KafkaModelTests
     }
 
     [Fact]
+    public async Task TheConsumerCanRunAsSeveralReplicasOfOneGroup()
+    {
+        using var cancellation = new CancellationTokenSource(BuildTimeout);
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(
+            ["Kafka:Mode=embedded", "Consumer:Replicas=3"], cancellation.Token);
+
+        var consumer = builder.Resources.Single(r => r.Name == "consumer");
+
+        Assert.Equal(3, Assert.Single(consumer.Annotations.OfType<ReplicaAnnotation>()).Replicas);
+    }
+
+    [Fact]
     public async Task AConnectionStringSelectsAnExternalClusterAndCarriesItsSecuritySettings()
     {
         var kafka = await KafkaResourceOfAppHostAsync<ExternalKafkaResource>(
