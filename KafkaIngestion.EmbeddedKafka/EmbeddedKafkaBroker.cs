@@ -47,10 +47,10 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
             throw new InvalidOperationException("librdkafka could not create its mock cluster.");
         }
 
-        // Admin clients need a controller to describe the cluster; a fresh group need not wait
-        // for more members before its first assignment (the broker default delays joins ~3 s).
+        // Admin clients need a controller to describe the cluster. The group join delay stays at
+        // the broker's default (3 s): with none, members that join together never settle on
+        // an assignment (measured with two consumer replicas).
         _ = LibRdKafka.rd_kafka_mock_set_controller_id(cluster, BrokerId);
-        LibRdKafka.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
 
         foreach (var topic in topics)
         {

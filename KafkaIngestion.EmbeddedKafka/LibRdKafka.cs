@@ -50,9 +50,6 @@ internal static partial class LibRdKafka
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_set_controller_id(nint mockCluster, int brokerId);
 
-    [LibraryImport(Library)]
-    public static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint mockCluster, int delayMs);
-
     /// <summary>
     /// Binds to the very librdkafka file Confluent.Kafka loaded, so the mock cluster and the
     /// clients share one copy (on Debian the default build needs libsasl2 and Confluent falls
