@@ -21,12 +21,17 @@ var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
 // Where services keep files (the consumer's SQLite store): DataDirectory, or .data next to the AppHost.
 var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data"));
 
-// The consumer group worker that stores what the API accepted, each event exactly once.
+// The consumer group worker that stores what the API accepted, each event exactly once:
+// in SQLite (a file, the default) or, with Consumer:Store=postgres, in PostgreSQL.
 var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
     .WithEnvironment("Consumer__StorePath", Path.Combine(dataDirectory, "events.db"))
     .WithReplicas(builder.Configuration.GetValue("Consumer:Replicas", 1))
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");
+if (builder.Configuration["Consumer:Store"] == "postgres")
+{
+    consumer.WithEventsDatabase(builder);
+}
 
 // The load generator runs only when started from the dashboard, then exits with its report.
 builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")

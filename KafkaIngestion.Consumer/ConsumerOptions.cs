@@ -21,6 +21,16 @@ internal sealed class ConsumerOptions
     [Range(1, 100)]
     public int DeadLetterAttempts { get; set; } = 5;
 
+    public const string SqliteStore = "sqlite";
+    public const string PostgresStore = "postgres";
+
+    /// <summary>
+    /// Where processed events go: <c>sqlite</c> (a file, the default) or <c>postgres</c> (the
+    /// <c>events-db</c> connection string).
+    /// </summary>
+    [Required, AllowedValues(SqliteStore, PostgresStore)]
+    public string Store { get; set; } = SqliteStore;
+
     /// <summary>The SQLite file processed events are stored in (the AppHost puts it under its data folder).</summary>
     [Required, MinLength(1)]
     public string StorePath { get; set; } = Path.Combine(".data", "events.db");

@@ -62,7 +62,7 @@ internal static class ConsumerStatusApi
             loop.ConsumeErrors, loop.LastError, partitions));
     }
 
-    public static Results<Ok<ProcessedQueryResult>, ValidationProblem> QueryProcessed(ProcessedQuery query, IEventStore store)
+    public static Results<Ok<ProcessedQueryResult>, ValidationProblem, ProblemHttpResult> QueryProcessed(ProcessedQuery query, IEventStore store)
     {
         if (query.Ids is not { Count: > 0 and <= MaxIdsPerQuery } ids)
         {
@@ -72,6 +72,13 @@ internal static class ConsumerStatusApi
             });
         }
 
-        return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids)));
+        try
+        {
+            return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids)));
+        }
+        catch (EventStoreUnavailableException ex)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The store is unavailable", detail: ex.Message);
+        }
     }
 }

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.Events;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Consumer;
@@ -84,7 +83,7 @@ internal sealed partial class EventConsumerWorker(
             {
                 Flush(retry: false, _stopping);
             }
-            catch (Exception ex) when (ex is SqliteException or OperationCanceledException)
+            catch (Exception ex) when (ex is EventStoreUnavailableException or OperationCanceledException)
             {
                 LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
                 _batch.Clear();
@@ -237,9 +236,9 @@ internal sealed partial class EventConsumerWorker(
 
                 return result;
             }
-            catch (SqliteException ex)
+            catch (EventStoreUnavailableException ex)
             {
-                // The store is unavailable (locked, disk full, I/O): nothing was written and no
+                // The store is unavailable (unreachable, locked, full): nothing was written and no
                 // offset moves. Wait with exponential backoff and jitter, then try the same batch.
                 counters.RecordStoreRetry();
                 loopState.Retrying(ex.Message);
@@ -280,7 +279,7 @@ internal sealed partial class EventConsumerWorker(
             using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             Flush(retry: false, shortWait.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SqliteException or KafkaException)
+        catch (Exception ex) when (ex is OperationCanceledException or EventStoreUnavailableException or KafkaException)
         {
             LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
         }

@@ -27,7 +27,16 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConsumerCounters>();
 builder.Services.AddSingleton<ConsumerLoopState>();
 builder.Services.AddSingleton<DeadLetterWriter>();
-builder.Services.AddSingleton<IEventStore, SqliteEventStore>();
+if (builder.Configuration.GetValue(ConsumerOptions.Section + ":" + nameof(ConsumerOptions.Store), ConsumerOptions.SqliteStore) == ConsumerOptions.PostgresStore)
+{
+    // Aspire's client integration: pooled data source, health check and telemetry.
+    builder.AddNpgsqlDataSource("events-db");
+    builder.Services.AddSingleton<IEventStore, PostgresEventStore>();
+}
+else
+{
+    builder.Services.AddSingleton<IEventStore, SqliteEventStore>();
+}
 builder.Services.AddSingleton<EventConsumerWorker>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EventConsumerWorker>());
 builder.Services.AddHealthChecks()

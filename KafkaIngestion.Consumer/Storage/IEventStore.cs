@@ -9,6 +9,12 @@ internal sealed record ConsumedEvent(IngestEvent Event, int Partition, long Offs
 internal readonly record struct StoreResult(int Inserted, int Duplicates);
 
 /// <summary>
+/// The store could not take or answer a request (unreachable, locked, full): nothing was
+/// written. The caller may try the same request again later.
+/// </summary>
+internal sealed class EventStoreUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
 /// Where processed events are kept. The event id is unique: storing an event again changes
 /// nothing and is reported as a duplicate, which turns Kafka's at-least-once delivery into an
 /// exactly-once effect.
@@ -16,6 +22,7 @@ internal readonly record struct StoreResult(int Inserted, int Duplicates);
 internal interface IEventStore
 {
     /// <summary>Stores a batch in one transaction: all of it, or (on an exception) none of it.</summary>
+    /// <exception cref="EventStoreUnavailableException">Nothing was stored; try again later.</exception>
     StoreResult Store(IReadOnlyList<ConsumedEvent> batch);
 
     /// <returns>For each id, 1 if the event is stored, 0 if not.</returns>

@@ -51,6 +51,18 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     public StoreResult Store(IReadOnlyList<ConsumedEvent> batch)
     {
+        try
+        {
+            return StoreInTransaction(batch);
+        }
+        catch (SqliteException ex)
+        {
+            throw new EventStoreUnavailableException($"SQLite refused the batch: {ex.Message}", ex);
+        }
+    }
+
+    private StoreResult StoreInTransaction(IReadOnlyList<ConsumedEvent> batch)
+    {
         using var transaction = _writer.BeginTransaction();
         using var insert = _writer.CreateCommand();
         insert.Transaction = transaction;
@@ -93,6 +105,18 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
     }
 
     public IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids)
+    {
+        try
+        {
+            return LookupOnReader(ids);
+        }
+        catch (SqliteException ex)
+        {
+            throw new EventStoreUnavailableException($"SQLite did not answer: {ex.Message}", ex);
+        }
+    }
+
+    private Dictionary<string, int> LookupOnReader(IReadOnlyList<string> ids)
     {
         // A connection of its own: lookups come from HTTP requests while the consume thread writes.
         using var reader = new SqliteConnection(_connectionString);

@@ -97,6 +97,22 @@ public sealed class KafkaModelTests
         Assert.Equal(3, Assert.Single(consumer.Annotations.OfType<ReplicaAnnotation>()).Replicas);
     }
 
+    [Theory]
+    [InlineData(null, "postgres")]
+    [InlineData("ConnectionStrings:events-db=Host=db.example.com;Database=events", "events-db")]
+    public async Task WithThePostgresStoreTheConsumerWaitsForItsDatabase(string? connectionString, string waitsFor)
+    {
+        using var cancellation = new CancellationTokenSource(BuildTimeout);
+        string[] args = connectionString is null ? ["Kafka:Mode=embedded", "Consumer:Store=postgres"] : ["Kafka:Mode=embedded", "Consumer:Store=postgres", connectionString];
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(args, cancellation.Token);
+
+        var consumer = builder.Resources.Single(r => r.Name == "consumer");
+
+        Assert.Contains(consumer.Annotations.OfType<WaitAnnotation>(), wait => wait.Resource.Name == waitsFor
+            || (wait.Resource is IResourceWithParent child && child.Parent.Name == waitsFor));
+        Assert.Contains(builder.Resources, r => r.Name == "events-db");
+    }
+
     [Fact]
     public async Task AConnectionStringSelectsAnExternalClusterAndCarriesItsSecuritySettings()
     {

@@ -1,0 +1,103 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace KafkaIngestion.Consumer.Storage;
+
+/// <summary>
+/// The store for scale: PostgreSQL, reached through the <c>events-db</c> connection. A batch is
+/// one statement (<c>INSERT … SELECT FROM unnest(…) ON CONFLICT (id) DO NOTHING</c>): one round
+/// trip, atomic, and the rows it reports changed are the events newly stored.
+/// </summary>
+internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvider timeProvider) : IEventStore
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS events (
+            id text PRIMARY KEY,
+            type text NOT NULL,
+            source text NOT NULL,
+            partition_key text,
+            time timestamptz NOT NULL,
+            kafka_partition integer NOT NULL,
+            kafka_offset bigint NOT NULL,
+            content_type text NOT NULL,
+            payload bytea NOT NULL,
+            processed_at timestamptz NOT NULL
+        );
+        """;
+
+    private const string Insert = """
+        INSERT INTO events (id, type, source, partition_key, time, kafka_partition, kafka_offset, content_type, payload, processed_at)
+        SELECT id, type, source, partition_key, time, kafka_partition, kafka_offset, content_type, payload, $10
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::integer[], $7::bigint[], $8::text[], $9::bytea[])
+            AS batch (id, type, source, partition_key, time, kafka_partition, kafka_offset, content_type, payload)
+        ON CONFLICT (id) DO NOTHING;
+        """;
+
+    private volatile bool _schemaReady;
+
+    public StoreResult Store(IReadOnlyList<ConsumedEvent> batch)
+    {
+        try
+        {
+            EnsureSchema();
+            using var command = dataSource.CreateCommand(Insert);
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(b => b.Event.Id)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(b => b.Event.Type)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(b => b.Event.Source)] });
+            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. batch.Select(b => b.Event.Key)] });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. batch.Select(b => b.Event.Time.ToUniversalTime())] });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. batch.Select(b => b.Partition)] });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. batch.Select(b => b.Offset)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. batch.Select(b => b.Event.DataContentType)] });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. batch.Select(b => b.Event.Data)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = timeProvider.GetUtcNow() });
+
+            var inserted = command.ExecuteNonQuery();
+            return new StoreResult(inserted, batch.Count - inserted);
+        }
+        catch (NpgsqlException ex)
+        {
+            // Input was validated before it got here, so a refusal means the database is down,
+            // unreachable or out of room: retried, never skipped.
+            throw new EventStoreUnavailableException($"PostgreSQL refused the batch: {ex.Message}", ex);
+        }
+    }
+
+    public IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids)
+    {
+        try
+        {
+            EnsureSchema();
+            using var command = dataSource.CreateCommand("SELECT id FROM events WHERE id = ANY($1);");
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+            var stored = new HashSet<string>(StringComparer.Ordinal);
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    stored.Add(reader.GetString(0));
+                }
+            }
+
+            return ids.Distinct().ToDictionary(id => id, id => stored.Contains(id) ? 1 : 0, StringComparer.Ordinal);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new EventStoreUnavailableException($"PostgreSQL did not answer: {ex.Message}", ex);
+        }
+    }
+
+    private void EnsureSchema()
+    {
+        // Created on first use rather than at start, so a database that is down when the
+        // consumer starts delays storing instead of failing the process.
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        using var command = dataSource.CreateCommand(Schema);
+        command.ExecuteNonQuery();
+        _schemaReady = true;
+    }
+}

@@ -1,0 +1,174 @@
+using System.Text;
+using KafkaIngestion.Consumer;
+using KafkaIngestion.Consumer.Storage;
+using KafkaIngestion.Events;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace KafkaIngestion.Tests.Consumer;
+
+/// <summary>
+/// What every store must do, checked against SQLite always and against a real PostgreSQL
+/// when <c>KAFKAINGESTION_TEST_POSTGRES</c> names one (<c>.ci/run</c> installs and starts it).
+/// </summary>
+public sealed class EventStoreContractTests
+{
+    public const string PostgresVariable = "KAFKAINGESTION_TEST_POSTGRES";
+
+    public static TheoryData<string> Stores()
+    {
+        var stores = new TheoryData<string> { ConsumerOptions.SqliteStore };
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)))
+        {
+            stores.Add(ConsumerOptions.PostgresStore);
+        }
+
+        return stores;
+    }
+
+    private static ConsumedEvent Event(string id, long offset = 0) =>
+        new(new IngestEvent(id, "t", "/s", "k", new DateTimeOffset(2026, 11, 24, 17, 0, 0, TimeSpan.FromHours(1)), Encoding.UTF8.GetBytes("""{"n":1}""")), 0, offset);
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ABatchIsStoredAndCanBeLookedUp(string kind)
+    {
+        using var store = TestStore.Create(kind);
+
+        var result = store.Store.Store([Event("a"), Event("b", 1)]);
+
+        Assert.Equal(new StoreResult(2, 0), result);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 1, ["c"] = 0 }, store.Store.Lookup(["a", "b", "c"]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void AnEventStoredAgainChangesNothingAndCountsAsADuplicate(string kind)
+    {
+        using var store = TestStore.Create(kind);
+        store.Store.Store([Event("a")]);
+
+        var again = store.Store.Store([Event("a", offset: 7), Event("b")]);
+        var twiceInOneBatch = store.Store.Store([Event("c"), Event("c")]);
+
+        Assert.Equal(new StoreResult(1, 1), again);
+        Assert.Equal(new StoreResult(1, 1), twiceInOneBatch);
+        Assert.Equal(1, store.Store.Lookup(["a"])["a"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void StoredEventsSurviveANewStoreInstance(string kind)
+    {
+        using var store = TestStore.Create(kind);
+        store.Store.Store([Event("kept")]);
+
+        var reopened = store.Reopen();
+
+        Assert.Equal(1, reopened.Lookup(["kept"])["kept"]);
+        Assert.Equal(new StoreResult(0, 1), reopened.Store([Event("kept")]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ALargeBatchIsStoredWhole(string kind)
+    {
+        using var store = TestStore.Create(kind);
+        var batch = Enumerable.Range(0, 5_000).Select(i => Event($"e-{i}", i)).ToList();
+
+        Assert.Equal(new StoreResult(5_000, 0), store.Store.Store(batch));
+        Assert.All(store.Store.Lookup([.. batch.Select(b => b.Event.Id)]).Values, times => Assert.Equal(1, times));
+    }
+
+    [Fact]
+    public void AnUnreachablePostgresIsReportedAsUnavailableNotAsAFailure()
+    {
+        // Port 1 on loopback: nothing listens there.
+        using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=none;Password=none;Timeout=2");
+        var store = new PostgresEventStore(dataSource, TimeProvider.System);
+
+        Assert.Throws<EventStoreUnavailableException>(() => store.Store([Event("x")]));
+        Assert.Throws<EventStoreUnavailableException>(() => store.Lookup(["x"]));
+    }
+
+    /// <summary>A store on a database of its own, removed afterwards.</summary>
+    private sealed class TestStore : IDisposable
+    {
+        private readonly Func<IEventStore> _open;
+        private readonly Action _cleanup;
+        private readonly List<IDisposable> _opened = [];
+
+        private TestStore(Func<IEventStore> open, Action cleanup)
+        {
+            _open = open;
+            _cleanup = cleanup;
+            Store = Reopen();
+        }
+
+        public IEventStore Store { get; }
+
+        public IEventStore Reopen()
+        {
+            var store = _open();
+            if (store is IDisposable disposable)
+            {
+                _opened.Add(disposable);
+            }
+
+            return store;
+        }
+
+        public static TestStore Create(string kind) => kind switch
+        {
+            ConsumerOptions.SqliteStore => Sqlite(),
+            ConsumerOptions.PostgresStore => Postgres(),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+
+        private static TestStore Sqlite()
+        {
+            var directory = Directory.CreateTempSubdirectory("store-contract-");
+            var options = Options.Create(new ConsumerOptions { StorePath = Path.Combine(directory.FullName, "events.db") });
+            return new TestStore(() => new SqliteEventStore(options, TimeProvider.System), () =>
+            {
+                SqliteConnection.ClearAllPools();
+                directory.Delete(recursive: true);
+            });
+        }
+
+        private static TestStore Postgres()
+        {
+            var server = new NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable(PostgresVariable));
+            var database = $"store_contract_{Guid.NewGuid():N}";
+            using (var admin = NpgsqlDataSource.Create(server.ConnectionString))
+            {
+                using var create = admin.CreateCommand($"CREATE DATABASE {database};");
+                create.ExecuteNonQuery();
+            }
+
+            var own = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = database, Pooling = false };
+            var dataSources = new List<NpgsqlDataSource>();
+            return new TestStore(
+                () =>
+                {
+                    var dataSource = NpgsqlDataSource.Create(own.ConnectionString);
+                    dataSources.Add(dataSource);
+                    return new PostgresEventStore(dataSource, TimeProvider.System);
+                },
+                () =>
+                {
+                    dataSources.ForEach(d => d.Dispose());
+                    using var admin = NpgsqlDataSource.Create(server.ConnectionString);
+                    using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE);");
+                    drop.ExecuteNonQuery();
+                });
+        }
+
+        public void Dispose()
+        {
+            _opened.ForEach(d => d.Dispose());
+            _cleanup();
+        }
+    }
+}
