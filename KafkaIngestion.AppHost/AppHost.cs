@@ -27,7 +27,8 @@ var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
     .WithEnvironment("Consumer__StorePath", Path.Combine(dataDirectory, "events.db"))
     .WithReplicas(builder.Configuration.GetValue("Consumer:Replicas", 1))
     .WithReference(kafka).WaitFor(kafka)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithReplayCommand();
 if (builder.Configuration["Consumer:Store"] == "postgres")
 {
     consumer.WithEventsDatabase(builder);

@@ -20,6 +20,9 @@ internal sealed record ConsumerStatus(
 /// <param name="Lag">Records in the partition after this member's position; null until it has read from it.</param>
 internal sealed record PartitionLag(int Partition, long? Position, long? HighWatermark, long? Lag);
 
+/// <summary>Where to replay from: <c>earliest</c>, or an RFC 3339 time.</summary>
+internal sealed record ReplayRequest(string? From);
+
 /// <summary>Ask which of these event ids are stored.</summary>
 internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids);
 
@@ -30,6 +33,7 @@ internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> Tim
 [JsonSerializable(typeof(ConsumerStatus))]
 [JsonSerializable(typeof(ProcessedQuery))]
 [JsonSerializable(typeof(ProcessedQueryResult))]
+[JsonSerializable(typeof(ReplayRequest))]
 internal sealed partial class ConsumerJsonContext : JsonSerializerContext;
 
 /// <summary>What the consumer has done, for the dashboard, tests and the load generator.</summary>
@@ -42,7 +46,31 @@ internal static class ConsumerStatusApi
         var api = app.MapGroup("").WithTags("Status");
         api.MapGet("/status", GetStatus).WithName("GetConsumerStatus");
         api.MapPost("/processed/query", QueryProcessed).WithName("QueryProcessed");
+        app.MapPost("/replay", Replay).WithTags("Operations").WithName("Replay");
         return app;
+    }
+
+    /// <summary>Asks the consume loop to read this member's partitions again; answered at once.</summary>
+    public static Results<Accepted, ValidationProblem> Replay(ReplayRequest? request, ReplayRequests replays)
+    {
+        var from = request?.From ?? "earliest";
+        if (from == "earliest")
+        {
+            replays.Request(DateTimeOffset.MinValue);
+        }
+        else if (DateTimeOffset.TryParse(from, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var time))
+        {
+            replays.Request(time);
+        }
+        else
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["from"] = ["Use \"earliest\" or an RFC 3339 time such as 2026-11-24T17:30:00Z."],
+            });
+        }
+
+        return TypedResults.Accepted((string?)null);
     }
 
     public static Ok<ConsumerStatus> GetStatus(ConsumerCounters counters, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)

@@ -19,6 +19,7 @@ internal sealed partial class EventConsumerWorker(
     DeadLetterWriter deadLetters,
     ConsumerCounters counters,
     ConsumerLoopState loopState,
+    ReplayRequests replays,
     IOptions<ConsumerOptions> options,
     TimeProvider timeProvider,
     ILogger<EventConsumerWorker> logger) : BackgroundService
@@ -118,6 +119,11 @@ internal sealed partial class EventConsumerWorker(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (replays.TryTake(out var replayFrom))
+                {
+                    Replay(replayFrom, stoppingToken);
+                }
+
                 var wait = _batch.Count == 0 ? IdlePoll : settings.BatchMaxWait - timeProvider.GetElapsedTime(_batchStarted);
                 ConsumeResult<string?, byte[]>? record = null;
                 try
@@ -165,6 +171,31 @@ internal sealed partial class EventConsumerWorker(
             loopState.Stopped();
             LogStopped(logger);
         }
+    }
+
+    /// <summary>
+    /// Reads this member's partitions again from the earliest offset, or from the first record at
+    /// or after a time (the broker looks the offsets up; librdkafka's mock broker cannot, and
+    /// answers "end"). The batch in hand is stored first.
+    /// </summary>
+    private void Replay(DateTimeOffset from, CancellationToken stoppingToken)
+    {
+        if (_batch.Count > 0)
+        {
+            Flush(retry: true, stoppingToken);
+        }
+
+        var partitions = consumer.Assignment;
+        var targets = from == DateTimeOffset.MinValue
+            ? partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)).ToList()
+            : consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from))), CommittedLookupTimeout);
+        foreach (var target in targets)
+        {
+            consumer.Seek(target);
+            _nextOffset.Remove(target.TopicPartition);
+        }
+
+        LogReplay(logger, targets.Count, from == DateTimeOffset.MinValue ? "the earliest offset" : from.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -290,6 +321,9 @@ internal sealed partial class EventConsumerWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Missing} events of {TopicPartition} (offsets {From} to {To}) were never processed: they left the broker before this group read them")]
     private static partial void LogGap(ILogger logger, long missing, TopicPartition topicPartition, long from, long to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replaying {Partitions} partition(s) from {From}; events already stored count as duplicates")]
+    private static partial void LogReplay(ILogger logger, int partitions, string from);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);

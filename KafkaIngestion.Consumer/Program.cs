@@ -26,6 +26,7 @@ builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConsumerCounters>();
 builder.Services.AddSingleton<ConsumerLoopState>();
+builder.Services.AddSingleton<ReplayRequests>();
 builder.Services.AddSingleton<DeadLetterWriter>();
 if (builder.Configuration.GetValue(ConsumerOptions.Section + ":" + nameof(ConsumerOptions.Store), ConsumerOptions.SqliteStore) == ConsumerOptions.PostgresStore)
 {

@@ -31,7 +31,7 @@ static async Task<int> RunBrokerAsync(string[] args)
     await using var broker = EmbeddedKafkaBroker.Start([new KafkaTopic("events", partitions), new KafkaTopic("events.dlq", 1)], port, logger);
     Console.WriteLine($"BOOTSTRAP={broker.BootstrapServers}");
 
-    var stopped = new TaskCompletionSource();
+    var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stopped.TrySetResult(); };
     AppDomain.CurrentDomain.ProcessExit += (_, _) => stopped.TrySetResult();
     await stopped.Task;
@@ -74,7 +74,9 @@ static async Task<int> RunProduceAsync(string[] args)
     var stopwatch = System.Diagnostics.Stopwatch.StartNew();
     var delivered = 0L;
     var failed = 0L;
-    var done = new TaskCompletionSource();
+    // Completed on librdkafka's poll thread: the rest of this method (which disposes the
+    // producer and so waits for that thread) must not run on it.
+    var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     for (var i = 0; i < count; i++)
     {
         var ingestEvent = new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", now, data);

@@ -1,0 +1,46 @@
+using System.Text.Json;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+[Collection(SharedAppHost.Name)]
+public sealed class ReplayTests(AppHostFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task ReplayFromTheDashboardReadsEverythingAgainWithoutStoringAnythingTwice()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var id = $"replay-{Guid.NewGuid():N}";
+        using (var response = await fixture.Api.PostAsJsonAsync("/register_event", new { id, type = "test.replay" }, timeout.Token))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync([id], ct), t => t[id] == 1, Timeout, "the event to be stored");
+        var before = await StatusAsync(timeout.Token);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", "replay", timeout.Token);
+        Assert.True(result.Success, result.Message);
+
+        // Everything the broker holds comes round again, so at least the event above does.
+        var after = await Waiting.UntilAsync(StatusAsync,
+            s => s.GetProperty("duplicates").GetInt64() > before.GetProperty("duplicates").GetInt64(), Timeout,
+            "replayed events to arrive as duplicates");
+        Assert.True(after.GetProperty("processed").GetInt64() > before.GetProperty("processed").GetInt64());
+        Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
+    }
+
+    [Fact]
+    public async Task AReplayFromSomethingThatIsNotATimeIsRefused()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        using var response = await fixture.Consumer.PostAsJsonAsync("/replay", new { from = "last tuesday" }, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private async Task<JsonElement> StatusAsync(CancellationToken cancellationToken) =>
+        await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken);
+}
