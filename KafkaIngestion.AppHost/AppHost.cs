@@ -13,7 +13,11 @@ var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinL
 // The ingestion API. Its port is its public address (http://localhost:5080), served by the
 // process itself: the orchestrator's proxy would halve the requests per second it can take.
 var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
-    .WithEndpoint("http", endpoint => endpoint.IsProxied = false)
+    .WithEndpoint("http", endpoint =>
+    {
+        endpoint.IsProxied = false;
+        endpoint.Port = builder.Configuration.GetValue("Api:Port", 5080);
+    })
     .WithEnvironment("Ingestion__ApiKeys__0", apiKey)
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health");

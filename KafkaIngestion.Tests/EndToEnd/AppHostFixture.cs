@@ -24,6 +24,12 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public string ApiKey { get; private set; } = "";
 
+    /// <summary>The API's own port for this run (the real system uses 5080).</summary>
+    public int ApiPort { get; } = FreePort();
+
+    /// <summary>The embedded broker's fixed address for Kafka tools in this run (the real system uses 9092).</summary>
+    public int KafkaToolsPort { get; } = FreePort();
+
     /// <summary>The consumer's SQLite store.</summary>
     public string StorePath => Path.Combine(_dataDirectory, "events.db");
 
@@ -43,6 +49,10 @@ public sealed class AppHostFixture : IAsyncLifetime
                 "Kafka:Mode=embedded",
                 // A store of their own, gone with them.
                 $"DataDirectory={_dataDirectory}",
+                // Ports of their own, so a running `dotnet run` (or another test run) is never
+                // the system under test by mistake.
+                $"Api:Port={ApiPort}",
+                $"Kafka:Embedded:Port={KafkaToolsPort}",
             ],
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -70,6 +80,13 @@ public sealed class AppHostFixture : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(cancellationToken);
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task DisposeAsync()

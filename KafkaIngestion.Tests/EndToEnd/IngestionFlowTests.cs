@@ -77,10 +77,10 @@ public sealed class IngestionFlowTests(AppHostFixture fixture)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
 
-        // localhost:9092 is what the README tells users to point kcat at.
+        // The fixed address (localhost:9092 in a real run) the README tells users to point kcat at.
         using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = "localhost:9092",
+            BootstrapServers = $"localhost:{fixture.KafkaToolsPort}",
             GroupId = $"test-tools-{Guid.NewGuid():N}",
             EnableAutoCommit = false,
         }).Build();
