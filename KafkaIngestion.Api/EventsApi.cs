@@ -182,13 +182,14 @@ internal static class EventsApi
     private static IResult BatchAnswer(HttpContext context, EventReadResult parsed, PublishOutcome[] outcomes, IngestionOptions settings)
     {
         var results = new BatchEventResult[parsed.Events.Count];
+        var problemsByEvent = parsed.Problems.ByEvent();
         int accepted = 0, rejected = 0, failed = 0, published = 0;
         for (var i = 0; i < results.Length; i++)
         {
             if (parsed.Events[i] is not { } ingestEvent)
             {
                 rejected++;
-                results[i] = new BatchEventResult(i, BatchEventResult.RejectedStatus, Errors: parsed.Problems.For($"[{i}]."));
+                results[i] = new BatchEventResult(i, BatchEventResult.RejectedStatus, Errors: problemsByEvent.GetValueOrDefault(i));
                 continue;
             }
 

@@ -15,6 +15,7 @@ internal sealed record ConsumerStatus(
     long StoreRetries,
     long ConsumeErrors,
     string? LastError,
+    DateTimeOffset? LastErrorAt,
     IReadOnlyList<PartitionLag> Partitions);
 
 /// <param name="Lag">Records in the partition after this member's position; null until it has read from it.</param>
@@ -87,7 +88,7 @@ internal static class ConsumerStatusApi
         }).ToArray();
         return TypedResults.Ok(new ConsumerStatus(
             loop.State, counters.Processed, counters.Duplicates, counters.DeadLettered, counters.GapEvents, counters.StoreRetries,
-            loop.ConsumeErrors, loop.LastError, partitions));
+            loop.ConsumeErrors, loop.LastError, loop.LastErrorAt, partitions));
     }
 
     public static Results<Ok<ProcessedQueryResult>, ValidationProblem, ProblemHttpResult> QueryProcessed(ProcessedQuery query, IEventStore store)

@@ -17,10 +17,32 @@ internal sealed class EventProblems
         problems.Add(problem);
     }
 
-    /// <summary>The problems whose field starts with <paramref name="prefix"/>, prefix removed.</summary>
-    public Dictionary<string, string[]> For(string prefix) =>
-        _byField.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(p => p.Key[prefix.Length..], p => p.Value.ToArray(), StringComparer.Ordinal);
+    /// <summary>
+    /// A batch's problems by event index ("[3].type" → 3: {"type": …}; "[3]" → 3: {"$": …}), in
+    /// one pass: scanning all problems once per rejected event would be quadratic.
+    /// </summary>
+    public Dictionary<int, Dictionary<string, string[]>> ByEvent()
+    {
+        var byEvent = new Dictionary<int, Dictionary<string, string[]>>();
+        foreach (var (field, problems) in _byField)
+        {
+            var close = field.IndexOf(']', StringComparison.Ordinal);
+            if (!field.StartsWith('[') || close < 0 || !int.TryParse(field.AsSpan(1, close - 1), out var index))
+            {
+                continue;
+            }
+
+            if (!byEvent.TryGetValue(index, out var fields))
+            {
+                byEvent[index] = fields = new Dictionary<string, string[]>(StringComparer.Ordinal);
+            }
+
+            var name = close + 2 <= field.Length ? field[(close + 2)..] : "";
+            fields[name.Length == 0 ? "$" : name] = [.. problems];
+        }
+
+        return byEvent;
+    }
 
     public Dictionary<string, string[]> ToDictionary() =>
         _byField.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);

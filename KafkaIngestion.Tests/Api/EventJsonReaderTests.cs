@@ -159,7 +159,10 @@ public sealed class EventJsonReaderTests
         Assert.True(problems.ContainsKey("[1].type"));
         Assert.True(problems.ContainsKey("[2]"));
         Assert.Equal(2, problems.Count);
-        Assert.True(result.Problems.For("[1].").ContainsKey("type"));
+        var byEvent = result.Problems.ByEvent();
+        Assert.Equal([1, 2], byEvent.Keys.Order());
+        Assert.True(byEvent[1].ContainsKey("type"));
+        Assert.True(byEvent[2].ContainsKey("$"));
     }
 
     [Fact]
