@@ -108,7 +108,7 @@ internal static class EventsApi
         if (admission is null)
         {
             counters.RecordFailed("in_flight_limit");
-            return NotStored(context, settings, "The API is working at its in-flight limit (Ingestion:MaxInFlightBytes); send the request again later.");
+            return NotStored(context, settings, null, "The API is working at its in-flight limit (Ingestion:MaxInFlightBytes); nothing was read or stored. Send the request again later.");
         }
 
         EventReadResult parsed;
@@ -173,7 +173,8 @@ internal static class EventsApi
     {
         if (!outcome.Stored)
         {
-            return NotStored(context, settings, $"Kafka did not acknowledge the event ({outcome.Error}: {outcome.Reason}). It was not accepted; send it again later.");
+            return NotStored(context, settings, [ingestEvent.Id],
+                $"Kafka did not acknowledge the event ({outcome.Error}: {outcome.Reason}). It may or may not have been stored: send it again later with the same id.");
         }
 
         return TypedResults.Accepted((string?)null, new EventAccepted(ingestEvent.Id, topic, outcome.Partition, outcome.Offset));
@@ -208,7 +209,8 @@ internal static class EventsApi
 
         if (accepted == 0 && rejected == 0)
         {
-            return NotStored(context, settings, $"Kafka did not acknowledge any of the {failed} events; none was accepted. Send the batch again later.");
+            return NotStored(context, settings, [.. parsed.Events.Select(e => e!.Id)],
+                $"Kafka did not acknowledge any of the {failed} events. They may or may not have been stored: send them again later with the same ids.");
         }
 
         if (failed > 0)
@@ -222,10 +224,16 @@ internal static class EventsApi
             : TypedResults.Json(batch, EventResultsJsonContext.Default.BatchResult, statusCode: StatusCodes.Status207MultiStatus);
     }
 
-    private static ProblemHttpResult NotStored(HttpContext context, IngestionOptions settings, string detail)
+    /// <param name="ids">
+    /// The events' ids, including ids the API assigned: an unacknowledged event may still have
+    /// reached the broker, and only a resend with the same id is harmless downstream.
+    /// </param>
+    private static ProblemHttpResult NotStored(HttpContext context, IngestionOptions settings, IReadOnlyList<string>? ids, string detail)
     {
         context.Response.Headers.RetryAfter = settings.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The broker did not take the event", detail: detail);
+        var extensions = ids is null ? null : new Dictionary<string, object?> { ["ids"] = ids };
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The broker did not acknowledge the event",
+            detail: detail, extensions: extensions);
     }
 
     private static ProblemHttpResult TooLarge(string detail) =>

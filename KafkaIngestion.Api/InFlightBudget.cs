@@ -36,7 +36,9 @@ internal sealed class InFlightBudget : IDisposable
     public async Task<RateLimitLease?> AdmitAsync(long? contentLength, CancellationToken cancellationToken)
     {
         // Chunked bodies are admitted at a nominal size; Kestrel still enforces the body limit.
-        var permits = (int)Math.Clamp(((contentLength ?? 64 * 1024) + BytesPerPermit - 1) / BytesPerPermit, 1, _permitLimit);
+        // No request may hold more than a quarter of the budget, so one large (or slow) upload
+        // cannot stop everyone else.
+        var permits = (int)Math.Clamp(((contentLength ?? 64 * 1024) + BytesPerPermit - 1) / BytesPerPermit, 1, Math.Max(1, _permitLimit / 4));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_maxWait);
         try

@@ -29,7 +29,12 @@ builder.Services.AddOptions<IngestionOptions>()
     .ValidateOnStart();
 // Kestrel enforces the same body limit for bodies without Content-Length (chunked).
 builder.Services.AddOptions<KestrelServerOptions>()
-    .Configure<IOptions<IngestionOptions>>((kestrel, ingestion) => kestrel.Limits.MaxRequestBodySize = ingestion.Value.MaxRequestBytes);
+    .Configure<IOptions<IngestionOptions>>((kestrel, ingestion) =>
+    {
+        kestrel.Limits.MaxRequestBodySize = ingestion.Value.MaxRequestBytes;
+        // A body that trickles in holds in-flight budget: senders slower than this are cut off.
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 16 * 1024, gracePeriod: TimeSpan.FromSeconds(5));
+    });
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();

@@ -93,11 +93,11 @@ internal static class ConsumerStatusApi
 
     public static Results<Ok<ProcessedQueryResult>, ValidationProblem, ProblemHttpResult> QueryProcessed(ProcessedQuery query, IEventStore store)
     {
-        if (query.Ids is not { Count: > 0 and <= MaxIdsPerQuery } ids)
+        if (query.Ids is not { Count: > 0 and <= MaxIdsPerQuery } ids || ids.Any(string.IsNullOrEmpty))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["ids"] = [$"Give between 1 and {MaxIdsPerQuery} ids."],
+                ["ids"] = [$"Give between 1 and {MaxIdsPerQuery} ids, none of them null or empty."],
             });
         }
 

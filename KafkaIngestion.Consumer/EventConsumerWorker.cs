@@ -95,9 +95,11 @@ internal sealed partial class EventConsumerWorker(
         {
             revokedFrom.Commit();
         }
-        catch (KafkaException ex) when (ex.Error.Code == ErrorCode.Local_NoOffset)
+        catch (KafkaException ex)
         {
-            // Nothing new to commit.
+            // Nothing new to commit, or membership already lost (the next owner then re-reads
+            // from the last commit, which the idempotent store makes harmless).
+            LogCommitOnRevokeFailed(logger, ex.Error.Reason);
         }
 
         foreach (var partition in partitions)
@@ -106,6 +108,21 @@ internal sealed partial class EventConsumerWorker(
         }
 
         LogRevoked(logger, partitions.Count);
+    }
+
+    /// <summary>
+    /// Called when this member was dropped from the group (e.g. the store was down longer than
+    /// max.poll.interval.ms): the partitions already belong to someone else, so nothing may be
+    /// committed. The batch in hand is dropped unstored; its new owner reads it again.
+    /// </summary>
+    public void OnPartitionsLost(List<TopicPartitionOffset> partitions)
+    {
+        LogLost(logger, partitions.Count, _batch.Count);
+        _batch.Clear();
+        foreach (var partition in partitions)
+        {
+            _nextOffset.Remove(partition.TopicPartition);
+        }
     }
 
     private void ConsumeLoop(CancellationToken stoppingToken)
@@ -186,13 +203,26 @@ internal sealed partial class EventConsumerWorker(
         }
 
         var partitions = consumer.Assignment;
-        var targets = from == DateTimeOffset.MinValue
-            ? partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)).ToList()
-            : consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from))), CommittedLookupTimeout);
-        foreach (var target in targets)
+        List<TopicPartitionOffset> targets;
+        try
         {
-            consumer.Seek(target);
-            _nextOffset.Remove(target.TopicPartition);
+            targets = from == DateTimeOffset.MinValue
+                ? partitions.Select(p => new TopicPartitionOffset(p, Offset.Beginning)).ToList()
+                : consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from))), CommittedLookupTimeout)
+                    // A replay only ever goes back: a time after the current position (or "end")
+                    // would skip events that were never stored.
+                    .Where(t => !t.Offset.IsSpecial && consumer.Position(t.TopicPartition) is var at && (at.IsSpecial || t.Offset.Value < at.Value))
+                    .ToList();
+            foreach (var target in targets)
+            {
+                consumer.Seek(target);
+                _nextOffset.Remove(target.TopicPartition);
+            }
+        }
+        catch (KafkaException ex)
+        {
+            LogReplayFailed(logger, ex.Error.Reason);
+            return;
         }
 
         LogReplay(logger, targets.Count, from == DateTimeOffset.MinValue ? "the earliest offset" : from.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
@@ -209,8 +239,17 @@ internal sealed partial class EventConsumerWorker(
         {
             // First record since assignment: continue from the group's committed offset, or from
             // the partition's start for a group that never committed.
-            var committed = consumer.Committed([record.TopicPartition], CommittedLookupTimeout)[0].Offset;
-            expected = committed == Offset.Unset ? 0 : committed.Value;
+            try
+            {
+                var committed = consumer.Committed([record.TopicPartition], CommittedLookupTimeout)[0].Offset;
+                expected = committed == Offset.Unset ? 0 : committed.Value;
+            }
+            catch (KafkaException)
+            {
+                // The committed offset could not be read: start gap detection from here rather
+                // than stop consuming.
+                expected = record.Offset.Value;
+            }
         }
 
         if (record.Offset.Value > expected)
@@ -324,6 +363,15 @@ internal sealed partial class EventConsumerWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replaying {Partitions} partition(s) from {From}; events already stored count as duplicates")]
     private static partial void LogReplay(ILogger logger, int partitions, string from);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Partitions} partition(s) lost to the group; {Events} unstored events will be read again by their new owner")]
+    private static partial void LogLost(ILogger logger, int partitions, int events);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replay did not start: {Reason}")]
+    private static partial void LogReplayFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No commit on revocation: {Reason}")]
+    private static partial void LogCommitOnRevokeFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);

@@ -14,8 +14,11 @@ builder.Services.AddOptions<ConsumerOptions>()
     .ValidateOnStart();
 
 builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults,
-    (services, consumer) => consumer.SetPartitionsRevokedHandler((revokedFrom, partitions) =>
-        services.GetRequiredService<EventConsumerWorker>().OnPartitionsRevoked(revokedFrom, partitions)));
+    (services, consumer) => consumer
+        .SetPartitionsRevokedHandler((revokedFrom, partitions) =>
+            services.GetRequiredService<EventConsumerWorker>().OnPartitionsRevoked(revokedFrom, partitions))
+        .SetPartitionsLostHandler((_, partitions) =>
+            services.GetRequiredService<EventConsumerWorker>().OnPartitionsLost(partitions)));
 // The dead-letter producer is as careful as the API's: acks from all replicas, no duplicates.
 builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 {

@@ -20,6 +20,8 @@ internal sealed class EventDraft
     public const int MaxSubjectLength = 1024;
     public const int MaxExtensionValueLength = 1024;
     public const int MaxExtensions = 32;
+    public const int MaxDataSchemaLength = 2048;
+    public const int MaxContentTypeLength = 256;
 
     public string? SpecVersion { get; set; }
 
@@ -130,12 +132,16 @@ internal sealed class EventDraft
         CheckOptional(problems, prefix, "key", Key, MaxKeyLength);
         CheckOptional(problems, prefix, "subject", Subject, MaxSubjectLength);
 
-        if (DataSchema is not null && !Uri.TryCreate(DataSchema, UriKind.Absolute, out _))
+        var schemaProblems = problems.Count;
+        CheckOptional(problems, prefix, "dataschema", DataSchema, MaxDataSchemaLength);
+        if (DataSchema is not null && problems.Count == schemaProblems && !Uri.TryCreate(DataSchema, UriKind.Absolute, out _))
         {
             problems.Add(prefix + "dataschema", "The attribute 'dataschema' must be an absolute URI.");
         }
 
-        if (DataContentType is not null && !MediaTypeHeaderValue.TryParse(DataContentType, out _))
+        var typeProblems = problems.Count;
+        CheckOptional(problems, prefix, "datacontenttype", DataContentType, MaxContentTypeLength);
+        if (DataContentType is not null && problems.Count == typeProblems && !MediaTypeHeaderValue.TryParse(DataContentType, out _))
         {
             problems.Add(prefix + "datacontenttype", $"'{DataContentType}' is not a media type (RFC 2046).");
         }

@@ -110,6 +110,16 @@ public static class CloudEventKafkaBinding
             return false;
         }
 
+        foreach (var (name, value) in new[] { (IdHeader, id), (TypeHeader, type), (SourceHeader, source), (SubjectHeader, subject), (DataSchemaHeader, dataSchema), (ContentTypeHeader, contentType), ("key", message.Key) })
+        {
+            if (value is not null && value.Any(char.IsControl))
+            {
+                // Nothing the API accepts has them; stores (PostgreSQL text) refuse some of them.
+                error = $"{name} contains control characters";
+                return false;
+            }
+        }
+
         var time = DateTimeOffset.MinValue;
         if (timeText is not null && !DateTimeOffset.TryParse(timeText, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out time))
         {

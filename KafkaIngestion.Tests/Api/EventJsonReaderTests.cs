@@ -131,6 +131,8 @@ public sealed class EventJsonReaderTests
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","datacontenttype":"text/plain","data":{"a":1}}""", "data")]
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","datacontenttype":"not a media type"}""", "datacontenttype")]
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","dataschema":"relative/path"}""", "dataschema")]
+    [InlineData("""{"specversion":"1.0","source":"s","type":"t","dataschema":"http://x/\r\nX: y"}""", "dataschema")]
+    [InlineData("""{"specversion":"1.0","source":"s","type":"t","datacontenttype":"text/plain; a=\n"}""", "datacontenttype")]
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","Tenant":"acme"}""", "Tenant")]
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","averyveryverylongextensionname":"x"}""", "averyveryverylongextensionname")]
     [InlineData("""{"specversion":"1.0","source":"s","type":"t","tenant":{"id":1}}""", "tenant")]

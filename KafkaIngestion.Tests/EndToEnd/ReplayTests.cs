@@ -41,6 +41,16 @@ public sealed class ReplayTests(AppHostFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task AQueryWithANullIdIsRefused()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        using var response = await fixture.Consumer.PostAsJsonAsync("/processed/query", new { ids = new string?[] { "a", null } }, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     private async Task<JsonElement> StatusAsync(CancellationToken cancellationToken) =>
         await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken);
 }

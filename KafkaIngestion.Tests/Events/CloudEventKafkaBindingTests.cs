@@ -109,6 +109,17 @@ public sealed class CloudEventKafkaBindingTests
     }
 
     [Fact]
+    public void ARecordWithControlCharactersInAnAttributeIsRefused()
+    {
+        var message = CloudEventKafkaBinding.ToMessage(Sample);
+        message.Headers.Remove("ce_type");
+        message.Headers.Add("ce_type", Encoding.UTF8.GetBytes("order\0created"));
+
+        Assert.False(CloudEventKafkaBinding.TryRead(message, out _, out var error));
+        Assert.Contains("control characters", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ARecordWithNoHeadersAtAllIsRefused()
     {
         var message = new Message<string?, byte[]> { Key = null, Value = [1, 2, 3] };
