@@ -73,6 +73,10 @@ public sealed class AppHostFixture : IAsyncLifetime
             ?? throw new InvalidOperationException("kafka has no connection string.");
     }
 
+    /// <summary>The consumer's <c>/status</c>.</summary>
+    public async Task<System.Text.Json.JsonElement> ConsumerStatusAsync(CancellationToken cancellationToken) =>
+        await Consumer.GetFromJsonAsync<System.Text.Json.JsonElement>("/status", cancellationToken);
+
     /// <summary>How many times the consumer processed each of these event ids.</summary>
     public async Task<Dictionary<string, int>> QueryProcessedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {

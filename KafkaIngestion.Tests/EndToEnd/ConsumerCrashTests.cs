@@ -65,5 +65,5 @@ public sealed class ConsumerCrashTests(AppHostFixture fixture)
     }
 
     private async Task<long> ProcessedAsync(CancellationToken cancellationToken) =>
-        (await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken)).GetProperty("processed").GetInt64();
+        (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("processed").GetInt64();
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace KafkaIngestion.Tests.EndToEnd;
@@ -13,7 +12,7 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var id = $"twice-{Guid.NewGuid():N}";
-        var duplicatesBefore = (await StatusAsync(timeout.Token)).GetProperty("duplicates").GetInt64();
+        var duplicatesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("duplicates").GetInt64();
 
         for (var i = 0; i < 2; i++)
         {
@@ -21,7 +20,7 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await Waiting.UntilAsync(ct => StatusAsync(ct), s => s.GetProperty("duplicates").GetInt64() > duplicatesBefore, Timeout,
+        await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.GetProperty("duplicates").GetInt64() > duplicatesBefore, Timeout,
             "the consumer to see the second copy");
         Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
     }
@@ -31,7 +30,7 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ids = Enumerable.Range(0, 100).Select(i => $"store-down-{Guid.NewGuid():N}").ToList();
-        var retriesBefore = (await StatusAsync(timeout.Token)).GetProperty("storeRetries").GetInt64();
+        var retriesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("storeRetries").GetInt64();
 
         await using (var locker = new SqliteConnection($"Data Source={fixture.StorePath};Pooling=False"))
         {
@@ -47,7 +46,7 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
                 Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             }
 
-            var retrying = await Waiting.UntilAsync(ct => StatusAsync(ct), s => s.GetProperty("storeRetries").GetInt64() > retriesBefore, Timeout,
+            var retrying = await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.GetProperty("storeRetries").GetInt64() > retriesBefore, Timeout,
                 "the consumer to find the store unavailable");
             Assert.Equal("retrying", retrying.GetProperty("state").GetString());
 
@@ -58,9 +57,6 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
         var stored = await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync(ids, ct), times => times.Values.All(t => t == 1), Timeout,
             "every event accepted during the outage to be stored");
         Assert.All(ids, id => Assert.Equal(1, stored[id]));
-        Assert.Equal("running", (await StatusAsync(timeout.Token)).GetProperty("state").GetString());
+        Assert.Equal("running", (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("state").GetString());
     }
-
-    private async Task<JsonElement> StatusAsync(CancellationToken cancellationToken) =>
-        await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken);
 }

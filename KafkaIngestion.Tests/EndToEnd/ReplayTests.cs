@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace KafkaIngestion.Tests.EndToEnd;
 
 [Collection(SharedAppHost.Name)]
@@ -18,13 +16,13 @@ public sealed class ReplayTests(AppHostFixture fixture)
         }
 
         await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync([id], ct), t => t[id] == 1, Timeout, "the event to be stored");
-        var before = await StatusAsync(timeout.Token);
+        var before = await fixture.ConsumerStatusAsync(timeout.Token);
 
         var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", "replay", timeout.Token);
         Assert.True(result.Success, result.Message);
 
         // Everything the broker holds comes round again, so at least the event above does.
-        var after = await Waiting.UntilAsync(StatusAsync,
+        var after = await Waiting.UntilAsync(fixture.ConsumerStatusAsync,
             s => s.GetProperty("duplicates").GetInt64() > before.GetProperty("duplicates").GetInt64(), Timeout,
             "replayed events to arrive as duplicates");
         Assert.True(after.GetProperty("processed").GetInt64() > before.GetProperty("processed").GetInt64());
@@ -50,7 +48,4 @@ public sealed class ReplayTests(AppHostFixture fixture)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
-
-    private async Task<JsonElement> StatusAsync(CancellationToken cancellationToken) =>
-        await fixture.Consumer.GetFromJsonAsync<JsonElement>("/status", cancellationToken);
 }
