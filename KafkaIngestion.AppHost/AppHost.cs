@@ -32,7 +32,8 @@ var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
     .WithReplicas(builder.Configuration.GetValue("Consumer:Replicas", 1))
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health")
-    .WithReplayCommand();
+    .WithReplayCommand()
+    .WithReprocessDeadLettersCommand();
 if (builder.Configuration["Consumer:Store"] == "postgres")
 {
     consumer.WithEventsDatabase(builder);

@@ -22,4 +22,16 @@ internal static class ConsumerCommands
                 return Task.CompletedTask;
             },
         });
+
+    /// <summary>
+    /// "Reprocess dead letters": once the cause of the failures is fixed, the dead-letter topic's
+    /// records go back to the events topic and through processing again.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReprocessDeadLettersCommand(this IResourceBuilder<ProjectResource> consumer) =>
+        consumer.WithHttpCommand("/dead-letters/reprocess", "Reprocess dead letters", commandName: "reprocess-dead-letters", commandOptions: new HttpCommandOptions
+        {
+            Description = "Send the records in events.dlq back to events. Ones that fail again are dead-lettered again; stored events are not stored twice.",
+            IconName = "ArrowRepeatAll",
+            ConfirmationMessage = "Send every record added to the dead-letter topic since the last reprocessing back through processing?",
+        });
 }

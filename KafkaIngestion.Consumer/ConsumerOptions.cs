@@ -21,6 +21,13 @@ internal sealed class ConsumerOptions
     [Range(1, 100)]
     public int DeadLetterAttempts { get; set; } = 5;
 
+    /// <summary>
+    /// How many times an event the store refuses (not an outage: the event itself) is tried on
+    /// its own before it goes to the dead-letter topic and its partition moves on.
+    /// </summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 3;
+
     public const string SqliteStore = "sqlite";
     public const string PostgresStore = "postgres";
 

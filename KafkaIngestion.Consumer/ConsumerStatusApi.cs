@@ -35,6 +35,7 @@ internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> Tim
 [JsonSerializable(typeof(ProcessedQuery))]
 [JsonSerializable(typeof(ProcessedQueryResult))]
 [JsonSerializable(typeof(ReplayRequest))]
+[JsonSerializable(typeof(DeadLetterReprocessResult))]
 internal sealed partial class ConsumerJsonContext : JsonSerializerContext;
 
 /// <summary>What the consumer has done, for the dashboard, tests and the load generator.</summary>
@@ -48,6 +49,7 @@ internal static class ConsumerStatusApi
         api.MapGet("/status", GetStatus).WithName("GetConsumerStatus");
         api.MapPost("/processed/query", QueryProcessed).WithName("QueryProcessed");
         app.MapPost("/replay", Replay).WithTags("Operations").WithName("Replay");
+        app.MapPost("/dead-letters/reprocess", ReprocessDeadLetters).WithTags("Operations").WithName("ReprocessDeadLetters");
         return app;
     }
 
@@ -72,6 +74,23 @@ internal static class ConsumerStatusApi
         }
 
         return TypedResults.Accepted((string?)null);
+    }
+
+    /// <summary>Sends the dead-letter topic's records back through processing; answers when they are back in the events topic.</summary>
+    public static async Task<Results<Ok<DeadLetterReprocessResult>, ProblemHttpResult>> ReprocessDeadLetters(DeadLetterReprocessor reprocessor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reprocessor.ReprocessAsync(cancellationToken) is { } result
+                ? TypedResults.Ok(result)
+                : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Dead letters are being reprocessed already",
+                    detail: "Wait for the current run to finish; it answers with the number of records it sent back.");
+        }
+        catch (KafkaException ex)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka did not take part in the reprocessing",
+                detail: $"{ex.Error.Reason}. Nothing was marked reprocessed; try again.");
+        }
     }
 
     public static Ok<ConsumerStatus> GetStatus(ConsumerCounters counters, ConsumerLoopState loop, IConsumer<string?, byte[]> consumer)

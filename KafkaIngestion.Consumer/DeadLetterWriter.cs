@@ -15,6 +15,8 @@ internal sealed partial class DeadLetterWriter(
     IOptions<ConsumerOptions> options,
     ILogger<DeadLetterWriter> logger)
 {
+    /// <summary>Every header this writer adds starts with it, so reprocessing can take them off again.</summary>
+    public const string HeaderPrefix = "dlq_";
     public const string ErrorHeader = "dlq_error";
     public const string OriginalTopicHeader = "dlq_original_topic";
     public const string OriginalPartitionHeader = "dlq_original_partition";

@@ -84,7 +84,7 @@ internal sealed partial class EventConsumerWorker(
             {
                 Flush(retry: false, _stopping);
             }
-            catch (Exception ex) when (ex is EventStoreUnavailableException or OperationCanceledException)
+            catch (Exception ex) when (ex is EventStoreUnavailableException or EventStoreRejectedException or OperationCanceledException)
             {
                 LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
                 _batch.Clear();
@@ -266,11 +266,13 @@ internal sealed partial class EventConsumerWorker(
     private void Flush(bool retry, CancellationToken stoppingToken)
     {
         var valid = new List<ConsumedEvent>(_batch.Count);
+        var records = new List<ConsumeResult<string?, byte[]>>(_batch.Count);
         foreach (var record in _batch)
         {
             if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
             {
                 valid.Add(new ConsumedEvent(ingestEvent!, record.Partition.Value, record.Offset.Value));
+                records.Add(record);
             }
             else
             {
@@ -283,12 +285,66 @@ internal sealed partial class EventConsumerWorker(
 
         if (valid.Count > 0)
         {
-            var stored = retry ? StoreWithRetries(valid, stoppingToken) : store.Store(valid);
+            StoreResult stored;
+            try
+            {
+                stored = retry ? StoreWithRetries(valid, stoppingToken) : store.Store(valid);
+            }
+            catch (EventStoreRejectedException ex) when (retry)
+            {
+                stored = StoreOneByOne(valid, records, ex.Message, stoppingToken);
+            }
+
             counters.RecordStored(stored.Inserted, stored.Duplicates);
         }
 
         StoreOffsets();
         _batch.Clear();
+    }
+
+    /// <summary>
+    /// The store refused the batch because of something in it: each event is stored on its own
+    /// so the good ones are kept, and one the store still refuses after
+    /// <see cref="ConsumerOptions.MaxAttempts"/> tries goes to the dead-letter topic, so one bad
+    /// event never blocks its partition.
+    /// </summary>
+    private StoreResult StoreOneByOne(List<ConsumedEvent> events, List<ConsumeResult<string?, byte[]>> records, string batchError, CancellationToken stoppingToken)
+    {
+        var firstFailedAt = timeProvider.GetUtcNow();
+        LogIsolating(logger, events.Count, batchError);
+        int inserted = 0, duplicates = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    var stored = StoreWithRetries([events[i]], stoppingToken);
+                    inserted += stored.Inserted;
+                    duplicates += stored.Duplicates;
+                    break;
+                }
+                catch (EventStoreRejectedException ex) when (attempt < options.Value.MaxAttempts)
+                {
+                    counters.RecordStoreRetry();
+                    var delay = Backoff(attempt);
+                    LogEventRefused(logger, events[i].Event.Id, attempt, options.Value.MaxAttempts, delay.TotalMilliseconds, ex.Message);
+                    if (stoppingToken.WaitHandle.WaitOne(delay))
+                    {
+                        stoppingToken.ThrowIfCancellationRequested();
+                    }
+                }
+                catch (EventStoreRejectedException ex)
+                {
+                    deadLetters.Write(records[i], ex.Message, attempt, firstFailedAt, stoppingToken);
+                    counters.RecordDeadLettered();
+                    loopState.RecordError(ex.Message);
+                    break;
+                }
+            }
+        }
+
+        return new StoreResult(inserted, duplicates);
     }
 
     private StoreResult StoreWithRetries(List<ConsumedEvent> events, CancellationToken stoppingToken)
@@ -349,7 +405,7 @@ internal sealed partial class EventConsumerWorker(
             using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             Flush(retry: false, shortWait.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or EventStoreUnavailableException or KafkaException)
+        catch (Exception ex) when (ex is OperationCanceledException or EventStoreUnavailableException or EventStoreRejectedException or KafkaException)
         {
             LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
         }
@@ -378,6 +434,12 @@ internal sealed partial class EventConsumerWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a batch of {Events} events failed (attempt {Attempt}); trying again in {DelayMs:F0} ms: {Reason}")]
     private static partial void LogStoreFailed(ILogger logger, int events, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store refused a batch of {Events} events because of its contents ({Reason}); storing them one by one to find the refused ones")]
+    private static partial void LogIsolating(ILogger logger, int events, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store refused event {EventId} (attempt {Attempt} of {Attempts}); trying again in {DelayMs:F0} ms: {Reason}")]
+    private static partial void LogEventRefused(ILogger logger, string eventId, int attempt, int attempts, double delayMs, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The store took the batch again after {Attempts} attempts")]
     private static partial void LogStoreRecovered(ILogger logger, int attempts);

@@ -31,6 +31,7 @@ builder.Services.AddSingleton<ConsumerCounters>();
 builder.Services.AddSingleton<ConsumerLoopState>();
 builder.Services.AddSingleton<ReplayRequests>();
 builder.Services.AddSingleton<DeadLetterWriter>();
+builder.Services.AddSingleton<DeadLetterReprocessor>();
 if (builder.Configuration.GetValue(ConsumerOptions.Section + ":" + nameof(ConsumerOptions.Store), ConsumerOptions.SqliteStore) == ConsumerOptions.PostgresStore)
 {
     // Aspire's client integration: pooled data source, health check and telemetry.

@@ -15,6 +15,13 @@ internal readonly record struct StoreResult(int Inserted, int Duplicates);
 internal sealed class EventStoreUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>
+/// The store refused the batch because of what is in it (a constraint, a value out of range, a
+/// trigger): nothing was written, and the same events will be refused again. The consumer
+/// finds the refused events one by one and dead-letters them after a few attempts.
+/// </summary>
+internal sealed class EventStoreRejectedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
 /// Where processed events are kept. The event id is unique: storing an event again changes
 /// nothing and is reported as a duplicate, which turns Kafka's at-least-once delivery into an
 /// exactly-once effect.
@@ -23,6 +30,7 @@ internal interface IEventStore
 {
     /// <summary>Stores a batch in one transaction: all of it, or (on an exception) none of it.</summary>
     /// <exception cref="EventStoreUnavailableException">Nothing was stored; try again later.</exception>
+    /// <exception cref="EventStoreRejectedException">Nothing was stored; some event in the batch will never be.</exception>
     StoreResult Store(IReadOnlyList<ConsumedEvent> batch);
 
     /// <returns>For each id, 1 if the event is stored, 0 if not.</returns>

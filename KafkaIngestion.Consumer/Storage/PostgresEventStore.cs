@@ -55,13 +55,28 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
             var inserted = command.ExecuteNonQuery();
             return new StoreResult(inserted, batch.Count - inserted);
         }
+        catch (PostgresException ex) when (IsRefusalOfTheData(ex.SqlState))
+        {
+            throw new EventStoreRejectedException($"PostgreSQL refused an event in the batch: {ex.MessageText} ({ex.SqlState})", ex);
+        }
         catch (NpgsqlException ex)
         {
-            // Input was validated before it got here, so a refusal means the database is down,
-            // unreachable or out of room: retried, never skipped.
+            // Anything else means the database is down, unreachable, out of room or shutting
+            // down: retried, never skipped.
             throw new EventStoreUnavailableException($"PostgreSQL refused the batch: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// SQLSTATE classes caused by the rows themselves: 22 data exception (e.g. a value out of
+    /// range), 23 integrity constraint violation (a constraint or trigger added by the operator),
+    /// 54 program limit exceeded (e.g. an index row too large). The same rows fail the same way
+    /// every time.
+    /// </summary>
+    internal static bool IsRefusalOfTheData(string sqlState) =>
+        sqlState.StartsWith("22", StringComparison.Ordinal)
+        || sqlState.StartsWith("23", StringComparison.Ordinal)
+        || sqlState.StartsWith("54", StringComparison.Ordinal);
 
     public IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids)
     {

@@ -55,11 +55,22 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         {
             return StoreInTransaction(batch);
         }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is RefusedByConstraint or RefusedAsTooBig or RefusedAsMismatch)
+        {
+            throw new EventStoreRejectedException($"SQLite refused an event in the batch: {ex.Message}", ex);
+        }
         catch (SqliteException ex)
         {
             throw new EventStoreUnavailableException($"SQLite refused the batch: {ex.Message}", ex);
         }
     }
+
+    // SQLite's primary result codes for refusals caused by the data itself (a CHECK, NOT NULL or
+    // trigger, a value over the size limit, a type mismatch): storing it again cannot help.
+    // Everything else (busy, locked, full, I/O) is the store being unavailable.
+    private const int RefusedAsTooBig = 18;
+    private const int RefusedByConstraint = 19;
+    private const int RefusedAsMismatch = 20;
 
     private StoreResult StoreInTransaction(IReadOnlyList<ConsumedEvent> batch)
     {

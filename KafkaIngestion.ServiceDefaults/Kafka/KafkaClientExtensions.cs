@@ -90,6 +90,19 @@ public static class KafkaClientExtensions
         return builder;
     }
 
+    /// <summary>
+    /// A consumer configuration with the same connection and <c>Kafka:Consumer</c> settings as
+    /// the registered consumer, for a short-lived second consumer (another group, another topic).
+    /// </summary>
+    public static ConsumerConfig CreateConsumerConfig(this IServiceProvider services, Action<ConsumerConfig> configureDefaults)
+    {
+        var settings = services.GetRequiredService<IOptionsMonitor<KafkaClientSettings>>().Get(ConsumerSection);
+        var config = new ConsumerConfig();
+        configureDefaults(config);
+        Apply(config, settings);
+        return config;
+    }
+
     private static void AddSettings(IHostApplicationBuilder builder, string section, string connectionName)
     {
         builder.Services.AddOptions<KafkaClientSettings>(section)

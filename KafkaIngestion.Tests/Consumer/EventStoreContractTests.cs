@@ -27,8 +27,8 @@ public sealed class EventStoreContractTests
         return stores;
     }
 
-    private static ConsumedEvent Event(string id, long offset = 0) =>
-        new(new IngestEvent(id, "t", "/s", "k", new DateTimeOffset(2026, 11, 24, 17, 0, 0, TimeSpan.FromHours(1)), Encoding.UTF8.GetBytes("""{"n":1}""")), 0, offset);
+    private static ConsumedEvent Event(string id, long offset = 0, string type = "t") =>
+        new(new IngestEvent(id, type, "/s", "k", new DateTimeOffset(2026, 11, 24, 17, 0, 0, TimeSpan.FromHours(1)), Encoding.UTF8.GetBytes("""{"n":1}""")), 0, offset);
 
     [Theory]
     [MemberData(nameof(Stores))]
@@ -81,6 +81,21 @@ public sealed class EventStoreContractTests
         Assert.All(store.Store.Lookup([.. batch.Select(b => b.Event.Id)]).Values, times => Assert.Equal(1, times));
     }
 
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void ABatchWithAnEventTheStoreRefusesIsRejectedWholeAndTheOthersCanStillBeStored(string kind)
+    {
+        using var store = TestStore.Create(kind);
+        store.Store.Store([Event("first")]);
+        store.RefuseType("refused");
+
+        var rejected = Assert.Throws<EventStoreRejectedException>(() => store.Store.Store([Event("good"), Event("bad", type: "refused")]));
+
+        Assert.Contains("refused", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(0, store.Store.Lookup(["good"])["good"]);
+        Assert.Equal(new StoreResult(1, 0), store.Store.Store([Event("good")]));
+    }
+
     [Fact]
     public void AnUnreachablePostgresIsReportedAsUnavailableNotAsAFailure()
     {
@@ -99,14 +114,20 @@ public sealed class EventStoreContractTests
         private readonly Action _cleanup;
         private readonly List<IDisposable> _opened = [];
 
-        private TestStore(Func<IEventStore> open, Action cleanup)
+        private readonly Action<string> _refuseType;
+
+        private TestStore(Func<IEventStore> open, Action cleanup, Action<string> refuseType)
         {
             _open = open;
             _cleanup = cleanup;
+            _refuseType = refuseType;
             Store = Reopen();
         }
 
         public IEventStore Store { get; }
+
+        /// <summary>Adds an operator's rule (a trigger) that refuses events of this type.</summary>
+        public void RefuseType(string type) => _refuseType(type);
 
         public IEventStore Reopen()
         {
@@ -134,6 +155,13 @@ public sealed class EventStoreContractTests
             {
                 SqliteConnection.ClearAllPools();
                 directory.Delete(recursive: true);
+            }, type =>
+            {
+                using var connection = new SqliteConnection($"Data Source={options.Value.StorePath};Pooling=False");
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = $"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.type = '{type}' BEGIN SELECT RAISE(ABORT, '{type} is refused'); END;";
+                command.ExecuteNonQuery();
             });
         }
 
@@ -162,6 +190,21 @@ public sealed class EventStoreContractTests
                     using var admin = NpgsqlDataSource.Create(server.ConnectionString);
                     using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE);");
                     drop.ExecuteNonQuery();
+                },
+                type =>
+                {
+                    using var dataSource = NpgsqlDataSource.Create(own.ConnectionString);
+                    using var command = dataSource.CreateCommand($"""
+                        CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN
+                            IF NEW.type = '{type}' THEN
+                                RAISE EXCEPTION '{type} is refused' USING ERRCODE = 'check_violation';
+                            END IF;
+                            RETURN NEW;
+                        END $$;
+                        CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse();
+                        """);
+                    command.ExecuteNonQuery();
                 });
         }
 
