@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KafkaIngestion.Consumer;
 
+/// <param name="Member">This replica's id in the consumer group (empty until it joined).</param>
 internal sealed record ConsumerStatus(
     string State,
+    string Member,
     long Processed,
     long Duplicates,
     long DeadLettered,
@@ -106,7 +108,7 @@ internal static class ConsumerStatusApi
             return new PartitionLag(p.Partition.Value, known(position), known(high), lag);
         }).ToArray();
         return TypedResults.Ok(new ConsumerStatus(
-            loop.State, counters.Processed, counters.Duplicates, counters.DeadLettered, counters.GapEvents, counters.StoreRetries,
+            loop.State, consumer.MemberId ?? "", counters.Processed, counters.Duplicates, counters.DeadLettered, counters.GapEvents, counters.StoreRetries,
             loop.ConsumeErrors, loop.LastError, loop.LastErrorAt, partitions));
     }
 

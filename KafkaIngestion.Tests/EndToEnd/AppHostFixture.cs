@@ -7,7 +7,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// One real AppHost for the whole collection: the embedded broker, and the api and consumer
 /// as real processes started by the orchestrator. Started once, because that takes ~20 s.
 /// </summary>
-public sealed class AppHostFixture : IAsyncLifetime
+public class AppHostFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
@@ -35,6 +35,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public HttpClient Consumer { get; private set; } = null!;
 
+    /// <summary>AppHost settings a fixture for another collection adds (e.g. more consumer replicas).</summary>
+    protected virtual IEnumerable<string> MoreSettings => [];
+
     /// <summary>The connection string the services were given.</summary>
     public string KafkaConnectionString { get; private set; } = "";
 
@@ -53,6 +56,7 @@ public sealed class AppHostFixture : IAsyncLifetime
                 // the system under test by mistake.
                 $"Api:Port={ApiPort}",
                 $"Kafka:Embedded:Port={KafkaToolsPort}",
+                .. MoreSettings,
             ],
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
@@ -93,7 +97,7 @@ public sealed class AppHostFixture : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
         AnonymousApi?.Dispose();
