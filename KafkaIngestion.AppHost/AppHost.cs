@@ -39,11 +39,17 @@ if (builder.Configuration["Consumer:Store"] == "postgres")
     consumer.WithEventsDatabase(builder);
 }
 
-// The load generator runs only when started from the dashboard, then exits with its report.
+// The load generator waits for the dashboard: "Start a load run" asks for the numbers, sends,
+// checks with the consumer that nothing was lost, and writes its report under DataDirectory.
 builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
-    .WithReference(api).WaitFor(api).WaitFor(consumer)
+    .WithReference(api).WaitFor(api)
+    .WithReference(consumer).WaitFor(consumer)
+    .WithEnvironment("LoadGen__Serve", "true")
     .WithEnvironment("LoadGen__TargetUrl", "http://api")
+    .WithEnvironment("LoadGen__ConsumerUrl", "http://consumer")
     .WithEnvironment("LoadGen__ApiKey", apiKey)
-    .WithExplicitStart();
+    .WithEnvironment("LoadGen__ReportDirectory", Path.Combine(dataDirectory, "loadgen-reports"))
+    .WithHttpHealthCheck("/health")
+    .WithLoadRunCommands();
 
 builder.Build().Run();

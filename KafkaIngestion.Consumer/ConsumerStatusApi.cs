@@ -27,10 +27,12 @@ internal sealed record PartitionLag(int Partition, long? Position, long? HighWat
 internal sealed record ReplayRequest(string? From);
 
 /// <summary>Ask which of these event ids are stored.</summary>
-internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids);
+/// <param name="IncludeDelays">Also say, per stored id, how long after its acceptance it was stored.</param>
+internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids, bool IncludeDelays = false);
 
-/// <param name="TimesProcessed">Per id: 1 when the event is stored, 0 when not (an id is stored at most once).</param>
-internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed);
+/// <param name="TimesProcessed">Per id: how many times the store holds the event (1 when stored, 0 when not; never more unless the store broke its promise).</param>
+/// <param name="StoredAfterMs">When asked: per stored id, milliseconds from the event's time (its acceptance by the API unless the sender set a time) to its storage.</param>
+internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed, IReadOnlyDictionary<string, double>? StoredAfterMs = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ConsumerStatus))]
@@ -124,7 +126,7 @@ internal static class ConsumerStatusApi
 
         try
         {
-            return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids)));
+            return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids), query.IncludeDelays ? store.StorageDelays(ids) : null));
         }
         catch (EventStoreUnavailableException ex)
         {

@@ -1,38 +1,35 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using HdrHistogram;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace KafkaIngestion.LoadGen;
 
+/// <summary>What the sending part of a run produced, before verification.</summary>
+internal sealed record SendResult(double Seconds, OpenLoopReport? OpenLoop, bool Stopped);
+
 /// <summary>
-/// Closed-loop load: <see cref="LoadGenOptions.Concurrency"/> workers each send one event, wait
-/// for the answer, and send the next, until <see cref="LoadGenOptions.Events"/> were sent.
+/// Sends a run's requests. Closed loop: <see cref="LoadGenOptions.Concurrency"/> senders each
+/// send, wait for the answer and send again. Open loop: one scheduler releases each request at
+/// its due time whatever the answers, and latency counts from the due time, so a stalled
+/// server cannot hide its queueing delay (coordinated omission).
 /// </summary>
-internal sealed partial class LoadRunner(
-    IOptions<LoadGenOptions> options,
-    ServiceEndpointResolver endpointResolver,
-    ILogger<LoadRunner> logger)
+internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolver, ILogger<LoadRunner> logger)
 {
-    private const long HighestTrackableMicroseconds = 10 * 60 * 1_000_000L;
-
-    public async Task<LoadReport> RunAsync(CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(LoadGenOptions settings, EventFactory events, RunStats stats, CancellationToken stop)
     {
-        var settings = options.Value;
-        var baseAddress = await ResolveAsync(settings.TargetUrl, cancellationToken);
-        var target = new Uri(baseAddress, "register_event");
-        // Random, not time-ordered: two runs started in the same millisecond must not share ids.
-        var runId = Guid.NewGuid().ToString("N")[..12];
-        LogStarting(logger, runId, settings.Events, settings.Concurrency, target);
+        var baseAddress = await ResolveAsync(settings.TargetUrl, stop);
+        var target = new Uri(baseAddress, settings.Path);
+        var connections = settings.Mode == LoadGenOptions.OpenLoop ? settings.MaxInFlight : settings.Concurrency;
 
-        // A plain handler, no retries or service-discovery hops: a measuring instrument must
-        // see every failure as it happens and add as little as possible to each request.
+        // A plain handler, no retries or resilience: a measuring instrument must see every
+        // failure as it happens and add as little as possible to each request.
         using var http = new HttpClient(new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = settings.Concurrency,
+            MaxConnectionsPerServer = connections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            UseCookies = false,
+            UseProxy = false,
         })
         {
             Timeout = settings.RequestTimeout,
@@ -42,50 +39,187 @@ internal sealed partial class LoadRunner(
             http.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
         }
 
-        var next = -1;
-        var workers = new Worker[settings.Concurrency];
+        LogStarting(logger, settings.Mode, target, settings.Mode == LoadGenOptions.OpenLoop
+            ? $"{settings.Rate} events/s for {settings.Duration.TotalSeconds:F0} s"
+            : $"{settings.Events} events, {settings.Concurrency} at a time");
+
         var started = Stopwatch.GetTimestamp();
-        for (var w = 0; w < workers.Length; w++)
+        OpenLoopReport? openLoop = null;
+        try
         {
-            workers[w] = new Worker();
-        }
-
-        await Task.WhenAll(workers.Select(worker => Task.Run(async () =>
-        {
-            int sequence;
-            while ((sequence = Interlocked.Increment(ref next)) < settings.Events && !cancellationToken.IsCancellationRequested)
+            if (settings.Mode == LoadGenOptions.OpenLoop)
             {
-                await worker.SendAsync(http, target, EventBody(runId, sequence, settings.Keys), cancellationToken);
+                openLoop = await OpenLoopAsync(settings, http, target, events, stats, stop);
             }
-        }, cancellationToken)));
-
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        return Summarize(runId, workers, elapsed);
-    }
-
-    /// <summary>The JSON body of one event; ids carry the run id so a run's events can be found downstream.</summary>
-    internal static byte[] EventBody(string runId, int sequence, int keys)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
+            else
+            {
+                await ClosedLoopAsync(settings, http, target, events, stats, stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            json.WriteStartObject();
-            json.WriteString("id", EventId(runId, sequence));
-            json.WriteString("type", "loadgen.sample");
-            json.WriteString("source", "/loadgen");
-            json.WriteString("key", $"key-{sequence % keys}");
-            json.WriteStartObject("data");
-            json.WriteString("runId", runId);
-            json.WriteNumber("sequence", sequence);
-            json.WriteNumber("amount", sequence % 997 * 1.25);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            // Stopped on request: what was answered so far is reported (and verified).
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return new SendResult(Stopwatch.GetElapsedTime(started).TotalSeconds, openLoop, stop.IsCancellationRequested);
     }
 
-    internal static string EventId(string runId, int sequence) => $"{runId}-{sequence:D9}";
+    private static async Task ClosedLoopAsync(LoadGenOptions settings, HttpClient http, Uri target, EventFactory events, RunStats stats, CancellationToken stop)
+    {
+        var requests = RequestCount(settings.Events, settings.BatchSize);
+        var next = -1L;
+        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            long request;
+            while ((request = Interlocked.Increment(ref next)) < requests && !stop.IsCancellationRequested)
+            {
+                var body = events.Request(request, EventsIn(request, settings.Events, settings.BatchSize));
+                await SendOneAsync(http, target, body, Stopwatch.GetTimestamp(), stats, stop);
+            }
+        }, stop)));
+    }
+
+    private static async Task<OpenLoopReport> OpenLoopAsync(LoadGenOptions settings, HttpClient http, Uri target, EventFactory events, RunStats stats, CancellationToken stop)
+    {
+        var totalEvents = (long)Math.Round(settings.Rate * settings.Duration.TotalSeconds);
+        var requests = RequestCount(totalEvents, settings.BatchSize);
+        var ticksPerRequest = (double)Stopwatch.Frequency * settings.BatchSize / settings.Rate;
+        using var slots = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
+        var inFlight = new List<Task>();
+        var maxBehind = 0L;
+        var waitedForSlot = 0L;
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            for (var request = 0L; request < requests; request++)
+            {
+                var dueAt = start + (long)(request * ticksPerRequest);
+                var early = dueAt - Stopwatch.GetTimestamp();
+                if (early > 0)
+                {
+                    // Sleeps of a millisecond or more; shorter gaps are sent at once (requests due
+                    // within the timer's resolution go out together, still counted from their due time).
+                    var wait = TimeSpan.FromTicks(early * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+                    if (wait >= TimeSpan.FromMilliseconds(1))
+                    {
+                        await Task.Delay(wait, stop);
+                    }
+                }
+
+                if (!slots.Wait(0, CancellationToken.None))
+                {
+                    // Every slot busy: the target answers slower than the rate. The request waits,
+                    // and the wait is part of its latency.
+                    waitedForSlot++;
+                    await slots.WaitAsync(stop);
+                }
+
+                maxBehind = Math.Max(maxBehind, Stopwatch.GetTimestamp() - dueAt);
+                var body = events.Request(request, EventsIn(request, totalEvents, settings.BatchSize));
+                inFlight.Add(SendAndReleaseAsync(http, target, body, dueAt, stats, slots, stop));
+                if (inFlight.Count >= 4096)
+                {
+                    inFlight.RemoveAll(t => t.IsCompleted);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped: the requests in flight finish (as "Stopped"), and the report covers the run so far.
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var sendingSeconds = stop.IsCancellationRequested ? elapsed : Math.Max(elapsed, settings.Duration.TotalSeconds);
+        await Task.WhenAll(inFlight);
+
+        var achieved = stats.Events / sendingSeconds;
+        var behindMs = maxBehind * 1000.0 / Stopwatch.Frequency;
+        // Kept: within 3 % of the rate, and no request went out more than 100 ms (or two
+        // intervals) after it was due.
+        var tolerance = Math.Max(100, 2000.0 * settings.BatchSize / settings.Rate);
+        var kept = (achieved >= settings.Rate * 0.97 || stop.IsCancellationRequested) && behindMs <= tolerance;
+        var why = kept ? null : waitedForSlot > 0
+            ? $"{waitedForSlot} requests waited for one of the {settings.MaxInFlight} in-flight slots (the target answered slower than the rate); the furthest went out {behindMs:F0} ms late"
+            : $"the generator fell up to {behindMs:F0} ms behind schedule (not enough CPU for this rate)";
+        return new OpenLoopReport(settings.Rate, Math.Round(achieved, 1), Math.Round(behindMs, 2), kept, why);
+    }
+
+    private static async Task SendAndReleaseAsync(HttpClient http, Uri target, RequestBody body, long dueAt, RunStats stats, SemaphoreSlim slots, CancellationToken stop)
+    {
+        try
+        {
+            await SendOneAsync(http, target, body, dueAt, stats, stop);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>Sends one request and records its answer; never throws.</summary>
+    internal static async Task SendOneAsync(HttpClient http, Uri target, RequestBody body, long dueAt, RunStats stats, CancellationToken stop)
+    {
+        stats.Sending(body.EventIds.Length);
+        try
+        {
+            using var content = new ByteArrayContent(body.Content);
+            content.Headers.ContentType = body.ContentType;
+            using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = content };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
+            var code = (int)response.StatusCode;
+            var (accepted, rejected) = body.IsBatch && code is 202 or 207
+                ? await ReadBatchAnswerAsync(response, stop)
+                : code is >= 200 and < 300 ? (body.EventIds, 0)
+                : code is >= 400 and < 500 ? ([], body.EventIds.Length)
+                : ((IReadOnlyCollection<string>)[], 0);
+            stats.Answered(code, body.EventIds.Length, accepted, rejected, dueAt);
+        }
+        catch (HttpRequestException ex)
+        {
+            stats.Errored(ex.HttpRequestError.ToString(), body.EventIds.Length, dueAt);
+        }
+        catch (TaskCanceledException) when (!stop.IsCancellationRequested)
+        {
+            stats.Errored("Timeout", body.EventIds.Length, dueAt);
+        }
+        catch (JsonException)
+        {
+            stats.Errored("UnreadableAnswer", body.EventIds.Length, dueAt);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The run was stopped with this request in flight: whether the API took its events is unknown.
+            stats.Errored("Stopped", body.EventIds.Length, dueAt);
+        }
+    }
+
+    /// <summary>A batch answers per event: the accepted ids, and how many were rejected as invalid.</summary>
+    private static async Task<(IReadOnlyCollection<string> Accepted, int Rejected)> ReadBatchAnswerAsync(HttpResponseMessage response, CancellationToken stop)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(stop);
+        using var answer = await JsonDocument.ParseAsync(stream, cancellationToken: stop);
+        var accepted = new List<string>();
+        var rejected = 0;
+        foreach (var result in answer.RootElement.GetProperty("results").EnumerateArray())
+        {
+            switch (result.GetProperty("status").GetString())
+            {
+                case "accepted":
+                    accepted.Add(result.GetProperty("id").GetString()!);
+                    break;
+                case "rejected":
+                    rejected++;
+                    break;
+            }
+        }
+
+        return (accepted, rejected);
+    }
+
+    internal static long RequestCount(long events, int batchSize) => (events + batchSize - 1) / batchSize;
+
+    /// <summary>Every request carries a full batch except, perhaps, the last.</summary>
+    internal static int EventsIn(long request, long events, int batchSize) => (int)Math.Min(batchSize, events - request * batchSize);
 
     private async Task<Uri> ResolveAsync(Uri target, CancellationToken cancellationToken)
     {
@@ -108,62 +242,9 @@ internal sealed partial class LoadRunner(
         };
     }
 
-    private static LoadReport Summarize(string runId, Worker[] workers, TimeSpan elapsed)
-    {
-        var latency = new LongHistogram(HighestTrackableMicroseconds, 3);
-        var statusCodes = new Dictionary<int, int>();
-        var errors = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var worker in workers)
-        {
-            latency.Add(worker.Latency);
-            foreach (var (code, count) in worker.StatusCodes)
-            {
-                statusCodes[code] = statusCodes.GetValueOrDefault(code) + count;
-            }
+    /// <summary>Resolves a service name (http://consumer) the same way as the target.</summary>
+    public Task<Uri> ResolveServiceAsync(Uri url, CancellationToken cancellationToken) => ResolveAsync(url, cancellationToken);
 
-            foreach (var (kind, count) in worker.Errors)
-            {
-                errors[kind] = errors.GetValueOrDefault(kind) + count;
-            }
-        }
-
-        var accepted = statusCodes.Where(s => s.Key is >= 200 and < 300).Sum(s => s.Value);
-        var rejected = statusCodes.Where(s => s.Key is >= 400 and < 500).Sum(s => s.Value);
-        var sent = statusCodes.Values.Sum() + errors.Values.Sum();
-        return new LoadReport(runId, sent, accepted, rejected, sent - accepted - rejected, elapsed,
-            LatencySummary.From(latency), statusCodes, errors);
-    }
-
-    /// <summary>One closed-loop sender; its statistics are its own, so no locks on the hot path.</summary>
-    private sealed class Worker
-    {
-        public LongHistogram Latency { get; } = new(HighestTrackableMicroseconds, 3);
-
-        public Dictionary<int, int> StatusCodes { get; } = [];
-
-        public Dictionary<string, int> Errors { get; } = new(StringComparer.Ordinal);
-
-        public async Task SendAsync(HttpClient http, Uri target, byte[] body, CancellationToken cancellationToken)
-        {
-            var start = Stopwatch.GetTimestamp();
-            try
-            {
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new("application/json");
-                using var response = await http.PostAsync(target, content, cancellationToken);
-                var code = (int)response.StatusCode;
-                StatusCodes[code] = StatusCodes.GetValueOrDefault(code) + 1;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                var kind = ex is TaskCanceledException ? "timeout" : ex.GetType().Name;
-                Errors[kind] = Errors.GetValueOrDefault(kind) + 1;
-            }
-
-            Latency.RecordValue(Math.Min((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds, HighestTrackableMicroseconds));
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId}: sending {Events} events with {Concurrency} concurrent requests to {Target}")]
-    private static partial void LogStarting(ILogger logger, string runId, int events, int concurrency, Uri target);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sending {Mode} loop to {Target}: {Plan}")]
+    private static partial void LogStarting(ILogger logger, string mode, Uri target, string plan);
 }

@@ -1,35 +1,71 @@
 using KafkaIngestion.LoadGen;
 
-// Runs once and exits: the AppHost starts it on demand from the dashboard
-// (WithExplicitStart), and the exit code says whether every event was accepted.
-var builder = Host.CreateApplicationBuilder(args);
+var commandLine = CommandLine.Parse(args);
+if (commandLine.ShowHelp)
+{
+    Console.Out.Write(CommandLine.HelpText());
+    return 0;
+}
+
+if (commandLine.Errors.Count > 0)
+{
+    commandLine.Errors.ToList().ForEach(Console.Error.WriteLine);
+    return 2;
+}
+
+// In the AppHost (LoadGen:Serve=true) the generator is a service that waits for the
+// dashboard's commands; from a terminal it runs once and exits with the verdict.
+var builder = WebApplication.CreateSlimBuilder();
+builder.Configuration.AddInMemoryCollection(commandLine.Settings);
+var serve = builder.Configuration.GetValue<bool>("LoadGen:Serve");
 
 builder.AddServiceDefaults();
-builder.Services.AddOptions<LoadGenOptions>()
-    .BindConfiguration(LoadGenOptions.Section)
-    .ValidateDataAnnotations()
-    .ValidateOnStart();
+builder.Services.AddOptions<LoadGenOptions>().BindConfiguration(LoadGenOptions.Section);
 builder.Services.AddSingleton<LoadRunner>();
+builder.Services.AddSingleton<Verifier>();
+builder.Services.AddSingleton<LoadSession>();
+
+if (serve)
+{
+    builder.Services.AddProblemDetails();
+    builder.Services.AddSingleton<RunCoordinator>();
+    builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, RunsJsonContext.Default));
+    var app = builder.Build();
+    if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LoadGenOptions>>().Value.Problems() is { Count: > 0 } invalid)
+    {
+        Console.Error.WriteLine($"Invalid LoadGen configuration: {string.Join("; ", invalid.SelectMany(p => p.Value))}");
+        return 2;
+    }
+
+    app.UseExceptionHandler();
+    app.MapRunsApi();
+    app.MapDefaultEndpoints();
+    await app.RunAsync();
+    return 0;
+}
 
 using var host = builder.Build();
-await host.StartAsync();
-
-var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.LoadGen");
-var report = await host.Services.GetRequiredService<LoadRunner>().RunAsync(lifetime.ApplicationStopping);
-
-ReportLog.Summary(logger, report.RunId, report.Sent, report.Accepted, report.Rejected, report.Failed,
-    report.Elapsed.TotalSeconds, report.EventsPerSecond);
-ReportLog.Latency(logger, report.Latency.P50, report.Latency.P90, report.Latency.P99, report.Latency.P999, report.Latency.Max);
-foreach (var (code, count) in report.StatusCodes.OrderBy(s => s.Key))
+var settings = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LoadGenOptions>>().Value;
+if (settings.Problems() is { Count: > 0 } problems)
 {
-    ReportLog.Status(logger, code, count);
+    foreach (var problem in problems.SelectMany(p => p.Value))
+    {
+        Console.Error.WriteLine(problem);
+    }
+
+    Console.Error.WriteLine("Run with --help to see the options.");
+    return 2;
 }
 
-foreach (var (kind, count) in report.Errors)
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    ReportLog.Error(logger, kind, count);
-}
+    // Ctrl+C stops sending; the report still covers what was answered.
+    e.Cancel = true;
+    stop.Cancel();
+};
 
-await host.StopAsync();
+var report = await host.Services.GetRequiredService<LoadSession>().RunAsync(
+    settings, LoadSession.NewRunId(), new RunStats(), terminal: !Console.IsErrorRedirected, stop.Token);
+Console.Out.Write(ReportWriter.Markdown(report));
 return report.Succeeded ? 0 : 1;

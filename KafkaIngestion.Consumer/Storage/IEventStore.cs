@@ -35,4 +35,7 @@ internal interface IEventStore
 
     /// <returns>For each id, 1 if the event is stored, 0 if not.</returns>
     IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids);
+
+    /// <returns>For each stored id: milliseconds from the event's time (when the API accepted it, unless the sender set one) to when it was stored.</returns>
+    IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids);
 }

@@ -83,18 +83,42 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
         try
         {
             EnsureSchema();
-            using var command = dataSource.CreateCommand("SELECT id FROM events WHERE id = ANY($1);");
+            // Counted, not just found: a count above 1 would show the store broke its promise.
+            using var command = dataSource.CreateCommand("SELECT id, count(*)::int FROM events WHERE id = ANY($1) GROUP BY id;");
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
-            var stored = new HashSet<string>(StringComparer.Ordinal);
+            var stored = new Dictionary<string, int>(StringComparer.Ordinal);
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
                 {
-                    stored.Add(reader.GetString(0));
+                    stored[reader.GetString(0)] = reader.GetInt32(1);
                 }
             }
 
-            return ids.Distinct().ToDictionary(id => id, id => stored.Contains(id) ? 1 : 0, StringComparer.Ordinal);
+            return ids.Distinct().ToDictionary(id => id, id => stored.GetValueOrDefault(id), StringComparer.Ordinal);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new EventStoreUnavailableException($"PostgreSQL did not answer: {ex.Message}", ex);
+        }
+    }
+
+    public IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids)
+    {
+        try
+        {
+            EnsureSchema();
+            using var command = dataSource.CreateCommand(
+                "SELECT id, EXTRACT(EPOCH FROM processed_at - time)::float8 * 1000 FROM events WHERE id = ANY($1);");
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+            var delays = new Dictionary<string, double>(StringComparer.Ordinal);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                delays[reader.GetString(0)] = reader.GetDouble(1);
+            }
+
+            return delays;
         }
         catch (NpgsqlException ex)
         {

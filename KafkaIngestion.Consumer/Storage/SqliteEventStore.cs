@@ -145,6 +145,37 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return found;
     }
 
+    public IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids)
+    {
+        try
+        {
+            using var reader = new SqliteConnection(_connectionString);
+            reader.Open();
+            using var select = reader.CreateCommand();
+            select.CommandText = "SELECT time, processed_at FROM events WHERE id = $id;";
+            var id = select.Parameters.Add("$id", SqliteType.Text);
+            var delays = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var eventId in ids)
+            {
+                id.Value = eventId;
+                using var row = select.ExecuteReader();
+                if (row.Read())
+                {
+                    // Both are stored as round-trip ("O") text.
+                    var time = DateTimeOffset.Parse(row.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    var processedAt = DateTimeOffset.Parse(row.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    delays[eventId] = (processedAt - time).TotalMilliseconds;
+                }
+            }
+
+            return delays;
+        }
+        catch (SqliteException ex)
+        {
+            throw new EventStoreUnavailableException($"SQLite did not answer: {ex.Message}", ex);
+        }
+    }
+
     private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();

@@ -35,6 +35,9 @@ public class AppHostFixture : IAsyncLifetime
 
     public HttpClient Consumer { get; private set; } = null!;
 
+    /// <summary>The load generator's runs API (what the dashboard's commands call).</summary>
+    public HttpClient LoadGen { get; private set; } = null!;
+
     /// <summary>AppHost settings a fixture for another collection adds (e.g. more consumer replicas).</summary>
     protected virtual IEnumerable<string> MoreSettings => [];
 
@@ -66,6 +69,7 @@ public class AppHostFixture : IAsyncLifetime
 
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("loadgen", timeout.Token);
 
         var apiKeyParameter = builder.Resources.OfType<ParameterResource>().Single(p => p.Name == "api-key");
         ApiKey = await apiKeyParameter.GetValueAsync(timeout.Token) ?? throw new InvalidOperationException("api-key has no value.");
@@ -73,6 +77,7 @@ public class AppHostFixture : IAsyncLifetime
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
         AnonymousApi = _app.CreateHttpClient("api");
         Consumer = _app.CreateHttpClient("consumer");
+        LoadGen = _app.CreateHttpClient("loadgen");
         KafkaConnectionString = await _app.GetConnectionStringAsync("kafka", timeout.Token)
             ?? throw new InvalidOperationException("kafka has no connection string.");
     }
@@ -102,6 +107,7 @@ public class AppHostFixture : IAsyncLifetime
         Api?.Dispose();
         AnonymousApi?.Dispose();
         Consumer?.Dispose();
+        LoadGen?.Dispose();
         if (_app is not null)
         {
             await _app.DisposeAsync();

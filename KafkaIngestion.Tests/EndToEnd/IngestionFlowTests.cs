@@ -174,20 +174,6 @@ public sealed class IngestionFlowTests(AppHostFixture fixture)
         await AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType, timeout.Token);
     }
 
-    [Fact]
-    public async Task ALoadGeneratorRunStartedFromTheDashboardRunsToCompletion()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", KnownResourceCommands.StartCommand, timeout.Token);
-        Assert.True(result.Success, result.Message);
-
-        var finished = await fixture.App.ResourceNotifications.WaitForResourceAsync("loadgen",
-            e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), timeout.Token);
-
-        Assert.Equal(0, finished.Snapshot.ExitCode);
-    }
-
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode expected, CancellationToken cancellationToken)
     {
         Assert.Equal(expected, response.StatusCode);

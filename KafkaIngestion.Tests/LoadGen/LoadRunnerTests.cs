@@ -1,55 +1,146 @@
-using System.Text.Json;
-using HdrHistogram;
-using KafkaIngestion.Api.Input;
+using System.Diagnostics;
 using KafkaIngestion.LoadGen;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.ServiceDiscovery;
 
 namespace KafkaIngestion.Tests.LoadGen;
 
 public sealed class LoadRunnerTests
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+
     [Fact]
-    public void GeneratedEventsAreValidRegisterEventRequests()
+    public async Task AnOpenLoopHoldsItsRateWithinAFewPercent()
     {
-        var body = LoadRunner.EventBody("run1", 1234, keys: 10);
+        await using var target = await FakeTarget.StartAsync();
+        var settings = OpenLoop(target, rate: 200, seconds: 3);
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
 
-        var read = EventJsonReader.ReadSingle(body, EventJsonShape.Simple, new EventDefaults("/s", DateTimeOffset.UnixEpoch, 1024));
+        var sent = await NewRunner().SendAsync(settings, new EventFactory("rate", settings), stats, timeout.Token);
 
-        Assert.Empty(read.Problems.ToDictionary());
-        var ingestEvent = Assert.Single(read.Events)!;
-        Assert.Equal(LoadRunner.EventId("run1", 1234), ingestEvent.Id);
-        Assert.Equal("key-4", ingestEvent.Key);
-        Assert.Equal(1234, JsonDocument.Parse(ingestEvent.Data).RootElement.GetProperty("sequence").GetInt32());
+        Assert.Equal(600, stats.Events);
+        Assert.Equal(600, target.Accepted);
+        var open = Assert.IsType<OpenLoopReport>(sent.OpenLoop);
+        Assert.InRange(open.AchievedRate, 194, 206);
+        Assert.True(open.RateKept, open.Why);
+        Assert.InRange(sent.Seconds, 2.9, 4);
     }
 
     [Fact]
-    public void EventIdsOfARunAreDistinctAndCarryTheRunId()
+    public async Task AnOpenLoopCountsAStalledServersQueueingDelayFromEachRequestsDueTime()
     {
-        var ids = Enumerable.Range(0, 10_000).Select(i => LoadRunner.EventId("abc", i)).ToList();
+        await using var target = await FakeTarget.StartAsync();
+        var settings = OpenLoop(target, rate: 200, seconds: 2);
+        settings.MaxInFlight = 4; // few slots: while the server stalls, due requests must wait
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
 
-        Assert.Equal(ids.Count, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.StartsWith("abc-", id, StringComparison.Ordinal));
+        var sending = NewRunner().SendAsync(settings, new EventFactory("stall", settings), stats, timeout.Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), timeout.Token);
+        target.Stall = TimeSpan.FromMilliseconds(500);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), timeout.Token);
+        target.Stall = TimeSpan.Zero;
+        var sent = await sending;
+
+        // A closed loop would record about four slow requests. Counted from when each was due,
+        // the ~100 requests due during the stall all show part of it.
+        var summary = LatencySummary.From(stats.Latency);
+        var slow = stats.Latency.RecordedValues().Where(v => v.ValueIteratedTo >= 100_000).Sum(v => v.CountAtValueIteratedTo);
+        Assert.True(slow >= 40, $"only {slow} requests showed the stall");
+        Assert.True(summary.Max >= 400, $"max {summary.Max} ms");
+        Assert.False(sent.OpenLoop!.RateKept);
+        Assert.Contains("in-flight slots", sent.OpenLoop.Why, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void PercentilesAreReadFromTheHistogramInMilliseconds()
+    public async Task AClosedLoopSendsEveryEventOnceInBatchesWithASmallerLastOne()
     {
-        var histogram = new LongHistogram(60_000_000, 3);
-        for (var microseconds = 1_000; microseconds <= 100_000; microseconds += 1_000)
+        await using var target = await FakeTarget.StartAsync();
+        var settings = new LoadGenOptions { TargetUrl = target.Url, Events = 1_000, Concurrency = 8, Verify = false };
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await NewRunner().SendAsync(settings, new EventFactory("closed", settings), stats, timeout.Token);
+
+        Assert.Equal(1_000, target.Accepted);
+        Assert.Equal(1_000, stats.AcceptedIds.Distinct().Count());
+        Assert.Equal(5, LoadRunner.RequestCount(1_001, 250));
+        Assert.Equal(1, LoadRunner.EventsIn(4, 1_001, 250));
+    }
+
+    [Fact]
+    public async Task ARunAgainstALossyTargetReportsTheLostEventsAndFails()
+    {
+        await using var target = await FakeTarget.StartAsync();
+        // Every other event "acknowledged and never stored".
+        target.Stores = id => id[^1] % 2 == 0;
+        var settings = new LoadGenOptions
         {
-            histogram.RecordValue(microseconds); // 1 ms … 100 ms, evenly
-        }
+            TargetUrl = target.Url, ConsumerUrl = target.Url, Events = 200, Concurrency = 4,
+            VerifyTimeout = TimeSpan.FromSeconds(2), ReportDirectory = Path.Combine(Path.GetTempPath(), $"loadgen-test-{Guid.NewGuid():N}"),
+        };
+        using var timeout = new CancellationTokenSource(Timeout);
+        var services = Services();
 
-        var summary = LatencySummary.From(histogram);
+        var report = await services.GetRequiredService<LoadSession>().RunAsync(settings, "lossy", new RunStats(), terminal: false, timeout.Token);
 
-        Assert.Equal(50, summary.P50, precision: 0);
-        Assert.Equal(90, summary.P90, precision: 0);
-        Assert.Equal(99, summary.P99, precision: 0);
-        Assert.Equal(100, summary.Max, precision: 0);
+        Assert.Equal(200, report.Accepted);
+        var verification = Assert.IsType<VerificationReport>(report.Verification);
+        Assert.Equal(100, verification.Lost);
+        Assert.Equal(100, verification.Stored);
+        Assert.All(verification.LostIds, id => Assert.True(id[^1] % 2 == 1));
+        Assert.False(report.Succeeded);
+        Assert.Equal(12.5, verification.EndToEnd.P50, precision: 0);
+        var markdown = await File.ReadAllTextAsync(Directory.GetFiles(settings.ReportDirectory, "*.md").Single(), timeout.Token);
+        Assert.Contains("| **lost** | 100", markdown, StringComparison.Ordinal);
+        Directory.Delete(settings.ReportDirectory, recursive: true);
     }
 
     [Fact]
-    public void AnEmptyRunHasZeroLatencies()
+    public async Task TheTerminalCommandExitsWithOneWhenEventsWereLost()
     {
-        Assert.Equal(new LatencySummary(0, 0, 0, 0, 0), LatencySummary.From(new LongHistogram(1_000, 3)));
+        await using var target = await FakeTarget.StartAsync();
+        target.Stores = id => !id.EndsWith('7');
+        var reports = Directory.CreateTempSubdirectory("loadgen-cli-");
+        var loadGen = Path.Combine(AppContext.BaseDirectory, "KafkaIngestion.LoadGen.dll");
+
+        using var process = Process.Start(new ProcessStartInfo("dotnet",
+            ["exec", loadGen, "--target", target.Url.ToString(), "--consumer", target.Url.ToString(), "--events", "100",
+             "--verify-timeout", "2s", "--report-dir", reports.FullName])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Timeout);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}: {await output} {await errors}");
+        Assert.Contains("| **lost** | 10 ", await output, StringComparison.Ordinal);
+        Assert.Equal(2, reports.GetFiles().Length); // the JSON and the Markdown report
+        reports.Delete(recursive: true);
     }
+
+    private static LoadGenOptions OpenLoop(FakeTarget target, int rate, int seconds) => new()
+    {
+        Mode = LoadGenOptions.OpenLoop,
+        Rate = rate,
+        Duration = TimeSpan.FromSeconds(seconds),
+        TargetUrl = target.Url,
+        Verify = false,
+    };
+
+    private static LoadRunner NewRunner() => new(Services().GetRequiredService<ServiceEndpointResolver>(), NullLogger<LoadRunner>.Instance);
+
+    private static ServiceProvider Services() => new ServiceCollection()
+        .AddLogging()
+        .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
+        .AddServiceDiscovery()
+        .AddSingleton<LoadRunner>()
+        .AddSingleton<Verifier>()
+        .AddSingleton<LoadSession>()
+        .BuildServiceProvider();
 }

@@ -1,0 +1,99 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace KafkaIngestion.LoadGen;
+
+/// <summary>One request's body and the ids of the events in it.</summary>
+/// <param name="IsBatch">Sent in CloudEvents batch mode: the answer lists each event's outcome.</param>
+internal sealed record RequestBody(byte[] Content, MediaTypeHeaderValue ContentType, string[] EventIds, bool IsBatch);
+
+/// <summary>
+/// Generates a run's events: order-like data of about <see cref="LoadGenOptions.PayloadBytes"/>,
+/// keys spread over <see cref="LoadGenOptions.Keys"/>, and ids that start with the run id so the
+/// run can be found downstream. No <c>time</c> is sent: the API stamps the time it accepted each
+/// event, which verification uses to measure acceptance-to-storage latency.
+/// </summary>
+internal sealed class EventFactory
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly MediaTypeHeaderValue CloudEvent = new("application/cloudevents+json");
+    private static readonly MediaTypeHeaderValue CloudEventBatch = new("application/cloudevents-batch+json");
+    private static readonly string[] Currencies = ["EUR", "USD", "GBP", "JPY", "CHF"];
+
+    private readonly string _runId;
+    private readonly LoadGenOptions _options;
+    private readonly string _note;
+
+    public EventFactory(string runId, LoadGenOptions options)
+    {
+        _runId = runId;
+        _options = options;
+        // The fixed fields take about 110 bytes; the note brings each event's data to the size asked for.
+        _note = new string('x', Math.Max(0, options.PayloadBytes - 110));
+    }
+
+    public static string EventId(string runId, long sequence) => $"{runId}-{sequence:D10}";
+
+    /// <summary>The body of request number <paramref name="request"/>: <paramref name="count"/> events from request·B on.</summary>
+    public RequestBody Request(long request, int count)
+    {
+        var first = request * _options.BatchSize;
+        var ids = new string[count];
+        var buffer = new ArrayBufferWriter<byte>(count * (_options.PayloadBytes + 200));
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            if (_options.BatchSize > 1)
+            {
+                json.WriteStartArray();
+            }
+
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = EventId(_runId, first + i);
+                WriteEvent(json, ids[i], first + i);
+            }
+
+            if (_options.BatchSize > 1)
+            {
+                json.WriteEndArray();
+            }
+        }
+
+        var contentType = _options.Format == LoadGenOptions.SimpleFormat ? Json : _options.BatchSize > 1 ? CloudEventBatch : CloudEvent;
+        return new RequestBody(buffer.WrittenSpan.ToArray(), contentType, ids, _options.BatchSize > 1);
+    }
+
+    private void WriteEvent(Utf8JsonWriter json, string id, long sequence)
+    {
+        var key = $"customer-{sequence % _options.Keys}";
+        json.WriteStartObject();
+        if (_options.Format == LoadGenOptions.SimpleFormat)
+        {
+            json.WriteString("id", id);
+            json.WriteString("type", "loadgen.order.placed");
+            json.WriteString("source", "/loadgen");
+            json.WriteString("key", key);
+        }
+        else
+        {
+            json.WriteString("specversion", "1.0");
+            json.WriteString("id", id);
+            json.WriteString("type", "loadgen.order.placed");
+            json.WriteString("source", "/loadgen");
+            json.WriteString("partitionkey", key);
+            json.WriteString("datacontenttype", "application/json");
+        }
+
+        json.WriteStartObject("data");
+        json.WriteString("runId", _runId);
+        json.WriteNumber("sequence", sequence);
+        json.WriteString("customer", key);
+        json.WriteNumber("amount", sequence % 99_991 / 100.0);
+        json.WriteString("currency", Currencies[sequence % Currencies.Length]);
+        json.WriteNumber("items", 1 + sequence % 7);
+        json.WriteString("note", _note);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,60 @@
+namespace KafkaIngestion.LoadGen;
+
+/// <summary>
+/// One run from start to report: send (with live progress), verify with the consumer, write the
+/// JSON and Markdown reports, log the summary. Used by the terminal and by the dashboard's commands.
+/// </summary>
+internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, ILogger<LoadSession> logger)
+{
+    /// <summary>Random, not time-ordered: two runs started in the same millisecond must not share ids.</summary>
+    public static string NewRunId() => Guid.NewGuid().ToString("N")[..12];
+
+    public async Task<LoadReport> RunAsync(LoadGenOptions settings, string runId, RunStats stats, bool terminal, CancellationToken stop)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var events = new EventFactory(runId, settings);
+        LogRun(logger, runId);
+
+        SendResult sent;
+        using (var sending = new CancellationTokenSource())
+        {
+            var progress = Progress.ShowAsync(settings, runId, stats, terminal, logger, sending.Token);
+            try
+            {
+                sent = await runner.SendAsync(settings, events, stats, stop);
+            }
+            finally
+            {
+                await sending.CancelAsync();
+                await progress;
+            }
+        }
+
+        VerificationReport? verification = null;
+        if (settings.Verify && !stop.IsCancellationRequested)
+        {
+            using var consumer = new HttpClient { BaseAddress = await runner.ResolveServiceAsync(settings.ConsumerUrl, stop) };
+            try
+            {
+                verification = await verifier.VerifyAsync(consumer, [.. stats.AcceptedIds], settings.VerifyTimeout, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Stopped while verifying: the report says sending results only.
+            }
+        }
+
+        var report = new LoadReport(
+            runId, settings.Mode, settings.Format, settings.BatchSize, settings.TargetUrl.ToString(), startedAt, Math.Round(sent.Seconds, 3),
+            stats.Requests, stats.Events, stats.Accepted, stats.Rejected, stats.Events - stats.Accepted - stats.Rejected,
+            Math.Round(stats.Accepted / Math.Max(sent.Seconds, 1e-9), 1), Math.Round(stats.Requests / Math.Max(sent.Seconds, 1e-9), 1),
+            LatencySummary.From(stats.Latency), stats.StatusCodes, stats.Errors, sent.OpenLoop, verification, sent.Stopped);
+
+        var path = await ReportWriter.WriteAsync(report, settings.ReportDirectory, CancellationToken.None);
+        ReportLog.Write(logger, report, path);
+        return report;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} starting")]
+    private static partial void LogRun(ILogger logger, string runId);
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace KafkaIngestion.LoadGen;
+
+/// <summary>
+/// What a run has seen so far; written by every in-flight request at once, read by progress
+/// reports while the run goes on, and summarized into the <see cref="LoadReport"/>.
+/// </summary>
+internal sealed class RunStats
+{
+    private readonly ConcurrentDictionary<int, long> _statusCodes = new();
+    private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private long _requests;
+    private long _events;
+    private long _answeredEvents;
+    private long _accepted;
+    private long _rejected;
+
+    public LongConcurrentHistogram Latency { get; } = LatencySummary.NewHistogram();
+
+    /// <summary>Ids of events the API acknowledged: what verification looks for downstream.</summary>
+    public ConcurrentQueue<string> AcceptedIds { get; } = new();
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public long Events => Interlocked.Read(ref _events);
+
+    /// <summary>Events whose request has an answer (or an error).</summary>
+    public long AnsweredEvents => Interlocked.Read(ref _answeredEvents);
+
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public IReadOnlyDictionary<string, long> StatusCodes =>
+        _statusCodes.OrderBy(s => s.Key).ToDictionary(s => s.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), s => s.Value);
+
+    public IReadOnlyDictionary<string, long> Errors => _errors.OrderBy(e => e.Key).ToDictionary(e => e.Key, e => e.Value);
+
+    public void Sending(int events)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Add(ref _events, events);
+    }
+
+    /// <param name="dueAt">When the request was due (open loop) or sent (closed loop): latency counts from there.</param>
+    public void Answered(int statusCode, int events, IReadOnlyCollection<string> acceptedIds, int rejected, long dueAt)
+    {
+        RecordLatency(dueAt);
+        _statusCodes.AddOrUpdate(statusCode, 1, (_, n) => n + 1);
+        foreach (var id in acceptedIds)
+        {
+            AcceptedIds.Enqueue(id);
+        }
+
+        Interlocked.Add(ref _accepted, acceptedIds.Count);
+        Interlocked.Add(ref _rejected, rejected);
+        Interlocked.Add(ref _answeredEvents, events);
+    }
+
+    public void Errored(string kind, int events, long dueAt)
+    {
+        RecordLatency(dueAt);
+        _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        Interlocked.Add(ref _answeredEvents, events);
+    }
+
+    private void RecordLatency(long dueAt) =>
+        Latency.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(dueAt).TotalMicroseconds, 1, LatencySummary.HighestTrackableMicroseconds));
+}

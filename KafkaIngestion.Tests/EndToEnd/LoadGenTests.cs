@@ -1,0 +1,84 @@
+using System.Text.Json;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+[Collection(SharedAppHost.Name)]
+public sealed class LoadGenTests(AppHostFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task ARunStartedFromTheDashboardIsVerifiedWithNothingLostAndNothingDuplicated()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run",
+            Arguments(("mode", "closed"), ("events", "3000"), ("concurrency", "16"), ("format", "simple"), ("batchSize", "1")), timeout.Token);
+        Assert.True(result.Success, result.Message);
+
+        var report = await ReportOfAsync(RunIdIn(result.Message), timeout.Token);
+        Assert.Equal(3000, report.GetProperty("accepted").GetInt64());
+        var verification = report.GetProperty("verification");
+        Assert.Equal(3000, verification.GetProperty("stored").GetInt64());
+        Assert.Equal(0, verification.GetProperty("lost").GetInt64());
+        Assert.Equal(0, verification.GetProperty("duplicated").GetInt64());
+        Assert.True(verification.GetProperty("endToEnd").GetProperty("p50").GetDouble() > 0);
+        Assert.True(report.GetProperty("latency").GetProperty("p99").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task AnOpenLoopRunOfCloudEventBatchesCanBeStoppedFromTheDashboard()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run",
+            Arguments(("mode", "open"), ("rate", "500"), ("durationSeconds", "600"), ("format", "cloudevents"), ("batchSize", "10")), timeout.Token);
+        Assert.True(start.Success, start.Message);
+        await Waiting.UntilAsync(async ct =>
+        {
+            using var current = await fixture.LoadGen.GetAsync("/runs/current", ct);
+            return current.IsSuccessStatusCode ? (await current.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("accepted").GetInt64() : 0;
+        }, accepted => accepted >= 500, Timeout, "the run to get going");
+
+        var stop = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "stop-run", timeout.Token);
+        Assert.True(stop.Success, stop.Message);
+
+        var report = await ReportOfAsync(RunIdIn(start.Message), timeout.Token);
+        Assert.True(report.GetProperty("stopped").GetBoolean());
+        Assert.Equal("open", report.GetProperty("mode").GetString());
+        Assert.True(report.GetProperty("accepted").GetInt64() >= 500);
+        Assert.Equal(500, report.GetProperty("openLoop").GetProperty("targetRate").GetDouble());
+    }
+
+    [Fact]
+    public async Task ARunWithImpossibleNumbersIsRefusedWithTheReason()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run",
+            Arguments(("mode", "closed"), ("format", "simple"), ("batchSize", "100")), timeout.Token);
+
+        Assert.False(result.Success);
+        Assert.Contains("cloudevents", result.Message, StringComparison.Ordinal);
+    }
+
+    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) =>
+        new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
+
+    /// <summary>"Run 0123456789ab started: …" → the run id.</summary>
+    private static string RunIdIn(string? message) =>
+        System.Text.RegularExpressions.Regex.Match(message ?? "", "^Run ([0-9a-f]{12}) started").Groups[1] is { Success: true } id
+            ? id.Value
+            : throw new InvalidOperationException($"No run id in \"{message}\".");
+
+    /// <summary>The run's report, once it is written.</summary>
+    private async Task<JsonElement> ReportOfAsync(string runId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await Waiting.UntilAsync(async ct =>
+        {
+            using var response = await fixture.LoadGen.GetAsync("/runs/last", ct);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(ct) : default;
+        }, report => report.ValueKind == JsonValueKind.Object && report.GetProperty("runId").GetString() == runId, Timeout, $"the report of run {runId}");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace KafkaIngestion.Tests.LoadGen;
+
+/// <summary>
+/// A stand-in for the API and the consumer, on a loopback port of its own, whose behaviour a
+/// test sets: how long answers take, and which accepted events the "consumer" admits storing.
+/// It is what the load generator is tested against, not the system it normally measures.
+/// </summary>
+internal sealed class FakeTarget : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _accepted;
+
+    private FakeTarget(WebApplication app) => _app = app;
+
+    /// <summary>Every answer waits this long first (settable while requests are going on).</summary>
+    public TimeSpan Stall { get; set; }
+
+    /// <summary>Which stored ids the fake consumer owns up to; the rest are "lost".</summary>
+    public Func<string, bool> Stores { get; set; } = _ => true;
+
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    public Uri Url => new(_app.Urls.First());
+
+    public static async Task<FakeTarget> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var target = new FakeTarget(app);
+        app.MapPost("/register_event", async (HttpContext context) =>
+        {
+            if (target.Stall > TimeSpan.Zero)
+            {
+                await Task.Delay(target.Stall);
+            }
+
+            Interlocked.Increment(ref target._accepted);
+            return Results.Accepted();
+        });
+        app.MapPost("/processed/query", async (HttpContext context) =>
+        {
+            using var query = await JsonDocument.ParseAsync(context.Request.Body);
+            var ids = query.RootElement.GetProperty("ids").EnumerateArray().Select(id => id.GetString()!).ToList();
+            return Results.Json(new
+            {
+                timesProcessed = ids.ToDictionary(id => id, id => target.Stores(id) ? 1 : 0),
+                storedAfterMs = ids.Where(target.Stores).ToDictionary(id => id, _ => 12.5),
+            });
+        });
+        await app.StartAsync();
+        return target;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
