@@ -66,6 +66,6 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var report = await host.Services.GetRequiredService<LoadSession>().RunAsync(
-    settings, LoadSession.NewRunId(), new RunStats(), terminal: !Console.IsErrorRedirected, stop.Token);
+    settings, LoadSession.NewRunId(), new RunStats(settings.Verify), terminal: !Console.IsErrorRedirected, stop.Token);
 Console.Out.Write(ReportWriter.Markdown(report));
 return report.Succeeded ? 0 : 1;

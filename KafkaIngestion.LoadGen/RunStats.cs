@@ -8,9 +8,11 @@ namespace KafkaIngestion.LoadGen;
 /// What a run has seen so far; written by every in-flight request at once, read by progress
 /// reports while the run goes on, and summarized into the <see cref="LoadReport"/>.
 /// </summary>
-internal sealed class RunStats
+/// <param name="collectAcceptedIds">Keep accepted ids for verification; off, a long run keeps no per-event memory.</param>
+internal sealed class RunStats(bool collectAcceptedIds = true)
 {
-    private readonly ConcurrentDictionary<int, long> _statusCodes = new();
+    // Indexed by status code: a counter per code without locks or lookups on the hot path.
+    private readonly long[] _statusCodes = new long[600];
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private long _requests;
     private long _events;
@@ -35,7 +37,9 @@ internal sealed class RunStats
     public long Rejected => Interlocked.Read(ref _rejected);
 
     public IReadOnlyDictionary<string, long> StatusCodes =>
-        _statusCodes.OrderBy(s => s.Key).ToDictionary(s => s.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), s => s.Value);
+        Enumerable.Range(0, _statusCodes.Length)
+            .Where(code => Interlocked.Read(ref _statusCodes[code]) > 0)
+            .ToDictionary(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture), code => Interlocked.Read(ref _statusCodes[code]));
 
     public IReadOnlyDictionary<string, long> Errors => _errors.OrderBy(e => e.Key).ToDictionary(e => e.Key, e => e.Value);
 
@@ -49,10 +53,13 @@ internal sealed class RunStats
     public void Answered(int statusCode, int events, IReadOnlyCollection<string> acceptedIds, int rejected, long dueAt)
     {
         RecordLatency(dueAt);
-        _statusCodes.AddOrUpdate(statusCode, 1, (_, n) => n + 1);
-        foreach (var id in acceptedIds)
+        Interlocked.Increment(ref _statusCodes[Math.Clamp(statusCode, 0, _statusCodes.Length - 1)]);
+        if (collectAcceptedIds)
         {
-            AcceptedIds.Enqueue(id);
+            foreach (var id in acceptedIds)
+            {
+                AcceptedIds.Enqueue(id);
+            }
         }
 
         Interlocked.Add(ref _accepted, acceptedIds.Count);

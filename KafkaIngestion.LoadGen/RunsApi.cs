@@ -124,7 +124,7 @@ internal sealed partial class RunCoordinator(LoadSession session, IHostApplicati
 
             var runId = LoadSession.NewRunId();
             var stop = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
-            var stats = new RunStats();
+            var stats = new RunStats(settings.Verify);
             _current = (runId, stats, stop);
             _ = Task.Run(async () =>
             {
