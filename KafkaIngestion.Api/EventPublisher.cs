@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using KafkaIngestion.Events;
+using KafkaIngestion.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Api;
@@ -56,6 +57,9 @@ internal sealed partial class EventPublisher(
     {
         var deliveries = new PendingDeliveries(events.Count, counters);
         var started = timeProvider.GetTimestamp();
+        // One span for the records of one request, ended once the broker acknowledged them all;
+        // each record carries its context to the consumer.
+        using var activity = KafkaTelemetry.StartSend(Topic, events.Count);
         var index = 0;
         counters.AddInFlight(events.Count);
         try
@@ -63,6 +67,7 @@ internal sealed partial class EventPublisher(
             for (; index < events.Count; index++)
             {
                 var message = CloudEventKafkaBinding.ToMessage(events[index]);
+                KafkaTelemetry.Inject(activity, message.Headers);
                 var slot = index;
                 while (true)
                 {
@@ -99,9 +104,15 @@ internal sealed partial class EventPublisher(
         }
 
         var outcomes = await deliveries.Task.WaitAsync(cancellationToken);
+        if (outcomes is [{ Stored: true } single])
+        {
+            KafkaTelemetry.SetRecord(activity, single.Partition, single.Offset);
+        }
+
         if (deliveries.FailedCount > 0)
         {
             var first = outcomes.First(o => !o.Stored);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, $"{deliveries.FailedCount} of {events.Count} not acknowledged: {first.Reason}");
             LogPublishFailed(logger, deliveries.FailedCount, events.Count, Topic, first.Error, first.Reason ?? "");
         }
 

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.Events;
+using KafkaIngestion.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Consumer;
@@ -22,8 +23,12 @@ internal sealed partial class EventConsumerWorker(
     ReplayRequests replays,
     IOptions<ConsumerOptions> options,
     TimeProvider timeProvider,
+    IConfiguration configuration,
     ILogger<EventConsumerWorker> logger) : BackgroundService
 {
+    // The group as librdkafka was configured (Kafka:Consumer:Config can override the default), for spans.
+    private readonly string _groupId = configuration["Kafka:Consumer:Config:group.id"] ?? ConsumerOptions.DefaultGroupId;
+
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
 
     private static readonly TimeSpan CommittedLookupTimeout = TimeSpan.FromSeconds(10);
@@ -267,8 +272,14 @@ internal sealed partial class EventConsumerWorker(
     {
         var valid = new List<ConsumedEvent>(_batch.Count);
         var records = new List<ConsumeResult<string?, byte[]>>(_batch.Count);
+        var producers = new List<System.Diagnostics.ActivityContext>();
         foreach (var record in _batch)
         {
+            if (KafkaTelemetry.Extract(record.Message.Headers) is { } producer)
+            {
+                producers.Add(producer);
+            }
+
             if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
             {
                 valid.Add(new ConsumedEvent(ingestEvent!, record.Partition.Value, record.Offset.Value));
@@ -281,6 +292,12 @@ internal sealed partial class EventConsumerWorker(
                 deadLetters.Write(record, error!, attempts: 1, timeProvider.GetUtcNow(), stoppingToken);
                 counters.RecordDeadLettered();
             }
+        }
+
+        using var activity = KafkaTelemetry.StartProcess(options.Value.Topic, _groupId, producers, _batch.Count);
+        if (_batch is [var only])
+        {
+            KafkaTelemetry.SetRecord(activity, only.Partition.Value, only.Offset.Value);
         }
 
         if (valid.Count > 0)
@@ -296,6 +313,8 @@ internal sealed partial class EventConsumerWorker(
             }
 
             counters.RecordStored(stored.Inserted, stored.Duplicates);
+            activity?.SetTag("kafkaingestion.events.stored", stored.Inserted);
+            activity?.SetTag("kafkaingestion.events.duplicates", stored.Duplicates);
         }
 
         StoreOffsets();

@@ -53,7 +53,7 @@ public static class Extensions
             })
             .WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                tracing.AddSource(builder.Environment.ApplicationName, KafkaIngestion.ServiceDefaults.Kafka.KafkaTelemetry.ActivitySourceName)
                     .AddAspNetCoreInstrumentation(options =>
                         // Health probes arrive every few seconds; tracing them buries real traffic.
                         options.Filter = context =>

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+
+namespace KafkaIngestion.ServiceDefaults.Kafka;
+
+/// <summary>
+/// The small part of Kafka tracing we need, shared by producer and consumer (there is no
+/// OpenTelemetry instrumentation package for Confluent.Kafka here). W3C trace context travels
+/// in each record's <c>traceparent</c>/<c>tracestate</c> headers, the names the CloudEvents
+/// distributed-tracing extension uses; spans follow OpenTelemetry's messaging conventions.
+/// Nothing is added to records, and no span is made, unless a tracer listens.
+/// </summary>
+public static class KafkaTelemetry
+{
+    public const string ActivitySourceName = "KafkaIngestion.Kafka";
+    public const string TraceParentHeader = "traceparent";
+    public const string TraceStateHeader = "tracestate";
+
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+
+    /// <summary>
+    /// A "send {topic}" producer span for records handed to the broker together; it should end
+    /// when the broker has acknowledged them, so its duration is the publish latency.
+    /// </summary>
+    public static Activity? StartSend(string topic, int messageCount)
+    {
+        var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.operation.name", "send");
+            activity.SetTag("messaging.destination.name", topic);
+            if (messageCount > 1)
+            {
+                activity.SetTag("messaging.batch.message_count", messageCount);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>Where one record landed, on a span about that record alone.</summary>
+    public static void SetRecord(Activity? activity, int partition, long offset)
+    {
+        activity?.SetTag("messaging.destination.partition.id", partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        activity?.SetTag("messaging.kafka.offset", offset);
+    }
+
+    /// <summary>Writes the span's context into the record's headers, so the consumer can continue the trace.</summary>
+    public static void Inject(Activity? activity, Headers headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (activity?.Id is not { } traceParent || activity.IdFormat != ActivityIdFormat.W3C)
+        {
+            return;
+        }
+
+        headers.Add(TraceParentHeader, Encoding.ASCII.GetBytes(traceParent));
+        if (activity.TraceStateString is { Length: > 0 } traceState)
+        {
+            headers.Add(TraceStateHeader, Encoding.ASCII.GetBytes(traceState));
+        }
+    }
+
+    /// <summary>The producer's context from a record's headers, if it carries a valid one.</summary>
+    public static ActivityContext? Extract(Headers? headers)
+    {
+        if (headers is null || !headers.TryGetLastBytes(TraceParentHeader, out var traceParent))
+        {
+            return null;
+        }
+
+        var traceState = headers.TryGetLastBytes(TraceStateHeader, out var state) ? Encoding.ASCII.GetString(state) : null;
+        return ActivityContext.TryParse(Encoding.ASCII.GetString(traceParent), traceState, isRemote: true, out var context) ? context : null;
+    }
+
+    /// <summary>
+    /// A "process {topic}" consumer span for a batch. When every record of the batch came from
+    /// one producer span (one event, or one batch request) the span continues that trace, so an
+    /// event's journey reads as one trace from HTTP to storage; otherwise it starts its own and
+    /// links every producer span it handled.
+    /// </summary>
+    public static Activity? StartProcess(string topic, string consumerGroup, IReadOnlyCollection<ActivityContext> producers, int messageCount)
+    {
+        ArgumentNullException.ThrowIfNull(producers);
+        var distinct = producers.Distinct().ToList();
+        var parent = distinct.Count == 1 ? distinct[0] : default;
+        var links = distinct.Count > 1 ? distinct.Select(context => new ActivityLink(context)) : null;
+        var activity = Source.StartActivity($"process {topic}", ActivityKind.Consumer, parent, tags: null, links: links);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "kafka");
+            activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", "process");
+            activity.SetTag("messaging.destination.name", topic);
+            activity.SetTag("messaging.consumer.group.name", consumerGroup);
+            activity.SetTag("messaging.batch.message_count", messageCount);
+        }
+
+        return activity;
+    }
+}
