@@ -60,6 +60,7 @@ internal sealed partial class EventPublisher(
         // One span for the records of one request, ended once the broker acknowledged them all;
         // each record carries its context to the consumer.
         using var activity = KafkaTelemetry.StartSend(Topic, events.Count);
+        var traceHeaders = KafkaTelemetry.ContextHeaders(activity);
         var index = 0;
         counters.AddInFlight(events.Count);
         try
@@ -67,7 +68,10 @@ internal sealed partial class EventPublisher(
             for (; index < events.Count; index++)
             {
                 var message = CloudEventKafkaBinding.ToMessage(events[index]);
-                KafkaTelemetry.Inject(activity, message.Headers);
+                foreach (var header in traceHeaders)
+                {
+                    message.Headers.Add(header);
+                }
                 var slot = index;
                 while (true)
                 {

@@ -48,20 +48,22 @@ public static class KafkaTelemetry
         activity?.SetTag("messaging.kafka.offset", offset);
     }
 
-    /// <summary>Writes the span's context into the record's headers, so the consumer can continue the trace.</summary>
-    public static void Inject(Activity? activity, Headers headers)
+    /// <summary>
+    /// The headers that carry the span's context (none without a W3C span). Built once per span
+    /// and added to each of its records: headers are immutable, so a batch of 1,000 records
+    /// shares two objects instead of encoding the context 1,000 times.
+    /// </summary>
+    public static Header[] ContextHeaders(Activity? activity)
     {
-        ArgumentNullException.ThrowIfNull(headers);
         if (activity?.Id is not { } traceParent || activity.IdFormat != ActivityIdFormat.W3C)
         {
-            return;
+            return [];
         }
 
-        headers.Add(TraceParentHeader, Encoding.ASCII.GetBytes(traceParent));
-        if (activity.TraceStateString is { Length: > 0 } traceState)
-        {
-            headers.Add(TraceStateHeader, Encoding.ASCII.GetBytes(traceState));
-        }
+        var traceParentHeader = new Header(TraceParentHeader, Encoding.ASCII.GetBytes(traceParent));
+        return activity.TraceStateString is { Length: > 0 } traceState
+            ? [traceParentHeader, new Header(TraceStateHeader, Encoding.ASCII.GetBytes(traceState))]
+            : [traceParentHeader];
     }
 
     /// <summary>The producer's context from a record's headers, if it carries a valid one.</summary>
