@@ -20,6 +20,7 @@ internal sealed partial class EventPublisher(
     IProducer<string?, byte[]> producer,
     IOptions<IngestionOptions> options,
     IngestionCounters counters,
+    IngestionMetrics metrics,
     TimeProvider timeProvider,
     ILogger<EventPublisher> logger)
 {
@@ -108,6 +109,7 @@ internal sealed partial class EventPublisher(
         }
 
         var outcomes = await deliveries.Task.WaitAsync(cancellationToken);
+        metrics.RecordPublished(events.Count, timeProvider.GetElapsedTime(started));
         if (outcomes is [{ Stored: true } single])
         {
             KafkaTelemetry.SetRecord(activity, single.Partition, single.Offset);

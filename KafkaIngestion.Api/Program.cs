@@ -38,6 +38,7 @@ builder.Services.AddOptions<KestrelServerOptions>()
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();
+builder.Services.AddSingleton<IngestionMetrics>();
 builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
 builder.Services.AddSingleton<IngestionGate>();

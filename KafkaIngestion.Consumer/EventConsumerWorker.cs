@@ -19,6 +19,7 @@ internal sealed partial class EventConsumerWorker(
     IEventStore store,
     DeadLetterWriter deadLetters,
     ConsumerCounters counters,
+    ConsumerMetrics metrics,
     ConsumerLoopState loopState,
     ReplayRequests replays,
     IOptions<ConsumerOptions> options,
@@ -313,6 +314,18 @@ internal sealed partial class EventConsumerWorker(
             }
 
             counters.RecordStored(stored.Inserted, stored.Duplicates);
+            // A batch with duplicates is (partly) a replay or redelivery: its events' age says
+            // nothing about the pipeline's latency.
+            if (stored.Duplicates == 0)
+            {
+                var storedAt = timeProvider.GetUtcNow();
+                foreach (var consumed in valid)
+                {
+                    metrics.RecordStored(storedAt - consumed.Event.Time);
+                }
+            }
+
+            metrics.RecordBatch(timeProvider.GetElapsedTime(_batchStarted));
             activity?.SetTag("kafkaingestion.events.stored", stored.Inserted);
             activity?.SetTag("kafkaingestion.events.duplicates", stored.Duplicates);
         }

@@ -11,6 +11,17 @@ namespace KafkaIngestion.LoadGen;
 /// <param name="collectAcceptedIds">Keep accepted ids for verification; off, a long run keeps no per-event memory.</param>
 internal sealed class RunStats(bool collectAcceptedIds = true)
 {
+    // Live curves for the dashboard (meter KafkaIngestion.LoadGen); the report uses the fields below.
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("KafkaIngestion.LoadGen");
+    private static readonly System.Diagnostics.Metrics.Counter<long> SentEvents =
+        Meter.CreateCounter<long>("kafkaingestion.loadgen.events.sent", "{event}", "Events sent.");
+    private static readonly System.Diagnostics.Metrics.Counter<long> AcknowledgedEvents =
+        Meter.CreateCounter<long>("kafkaingestion.loadgen.events.acknowledged", "{event}", "Events the API accepted.");
+    private static readonly System.Diagnostics.Metrics.Counter<long> FailedRequests =
+        Meter.CreateCounter<long>("kafkaingestion.loadgen.requests.errors", "{request}", "Requests with no answer (transport errors, timeouts), by kind.");
+    private static readonly System.Diagnostics.Metrics.Histogram<double> RequestDuration =
+        Meter.CreateHistogram<double>("kafkaingestion.loadgen.request.duration", "s", "From a request's due time to its answer.");
+
     // Indexed by status code: a counter per code without locks or lookups on the hot path.
     private readonly long[] _statusCodes = new long[600];
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
@@ -47,6 +58,7 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
     {
         Interlocked.Increment(ref _requests);
         Interlocked.Add(ref _events, events);
+        SentEvents.Add(events);
     }
 
     /// <param name="dueAt">When the request was due (open loop) or sent (closed loop): latency counts from there.</param>
@@ -63,6 +75,7 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
         }
 
         Interlocked.Add(ref _accepted, acceptedIds.Count);
+        AcknowledgedEvents.Add(acceptedIds.Count);
         Interlocked.Add(ref _rejected, rejected);
         Interlocked.Add(ref _answeredEvents, events);
     }
@@ -71,9 +84,14 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
     {
         RecordLatency(dueAt);
         _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        FailedRequests.Add(1, new KeyValuePair<string, object?>("error.type", kind));
         Interlocked.Add(ref _answeredEvents, events);
     }
 
-    private void RecordLatency(long dueAt) =>
-        Latency.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(dueAt).TotalMicroseconds, 1, LatencySummary.HighestTrackableMicroseconds));
+    private void RecordLatency(long dueAt)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(dueAt);
+        Latency.RecordValue(Math.Clamp((long)elapsed.TotalMicroseconds, 1, LatencySummary.HighestTrackableMicroseconds));
+        RequestDuration.Record(elapsed.TotalSeconds);
+    }
 }

@@ -16,7 +16,7 @@ public sealed class TracingTests(AppHostFixture fixture)
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     [Fact]
-    public async Task OneEventMakesOneTraceFromTheHttpRequestThroughKafkaToItsStorage()
+    public async Task OneEventMakesOneTraceFromTheHttpRequestThroughKafkaToItsStorageAndMovesTheMetrics()
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var spans = new ConcurrentQueue<Activity>();
@@ -27,6 +27,21 @@ public sealed class TracingTests(AppHostFixture fixture)
             ActivityStopped = spans.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
+        var measured = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        using var meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name is "KafkaIngestion.Api" or "KafkaIngestion.Consumer")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<double>((instrument, _, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
+        meters.SetMeasurementEventCallback<long>((instrument, _, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
+        meters.SetMeasurementEventCallback<int>((instrument, _, _, _) => measured.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
+        meters.Start();
         var storeDirectory = Directory.CreateTempSubdirectory("tracing-test-");
         const string Key = "tracing-test-key-0123456789abcdef";
 
@@ -72,6 +87,15 @@ public sealed class TracingTests(AppHostFixture fixture)
         Assert.Equal(ActivityKind.Consumer, process.Kind);
         Assert.Equal("process", process.GetTagItem("messaging.operation.type"));
         Assert.Equal(1, process.GetTagItem("kafkaingestion.events.stored"));
+
+        // The same journey in metrics: publish latency at the API, batch and end-to-end latency
+        // at the consumer, and the observable counters when collected.
+        meters.RecordObservableInstruments();
+        foreach (var name in new[] { "kafkaingestion.publish.duration", "kafkaingestion.request.events", "kafkaingestion.events.accepted",
+            "kafkaingestion.consumer.batch.duration", "kafkaingestion.event.latency", "kafkaingestion.consumer.events.processed", "kafkaingestion.consumer.lag" })
+        {
+            Assert.True(measured.ContainsKey(name), $"no measurement of {name}; seen: {string.Join(", ", measured.Keys)}");
+        }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         storeDirectory.Delete(recursive: true);
