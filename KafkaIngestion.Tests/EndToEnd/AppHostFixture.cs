@@ -95,6 +95,40 @@ public class AppHostFixture : IAsyncLifetime
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
+    /// <summary>
+    /// A consumer restarted by a test (after its process was killed) can outlive the AppHost:
+    /// the orchestrator no longer stops it. Every service process of this fixture has the
+    /// fixture's data directory in its environment, which finds them.
+    /// </summary>
+    private void KillLeftoverServices()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(directory, "environ")).Contains(_dataDirectory, StringComparison.Ordinal))
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already, or not ours to read.
+            }
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
@@ -112,6 +146,8 @@ public class AppHostFixture : IAsyncLifetime
         {
             await _app.DisposeAsync();
         }
+
+        KillLeftoverServices();
 
         if (Directory.Exists(_dataDirectory))
         {
