@@ -10,11 +10,12 @@ command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonint
 (cd docs/screenshots && npm install --silent --no-audit --no-fund)
 
 log=$(mktemp)
-# A process group of its own, so that Ctrl+C reaches the AppHost itself (not only `dotnet run`)
-# and it stops the services it started.
+# A process group of its own, so that the stop signal reaches the AppHost itself (not only
+# `dotnet run`) and it stops the services it started. SIGTERM, because a background job of a
+# script ignores SIGINT.
 setsid dotnet run --project KafkaIngestion.AppHost -- Kafka:Mode=embedded > "$log" 2>&1 &
 apphost=$!
-trap 'kill -INT -- -$apphost 2>/dev/null; wait $apphost 2>/dev/null || true; rm -f "$log"' EXIT
+trap 'kill -TERM -- -$apphost 2>/dev/null; wait $apphost 2>/dev/null || true; sleep 15; rm -f "$log"' EXIT
 
 for _ in $(seq 1 240); do grep -q 'login?t=' "$log" && break; sleep 1; done
 login=$(grep -o 'http://localhost:[0-9]*/login?t=[0-9a-f]*' "$log" | head -n 1)
