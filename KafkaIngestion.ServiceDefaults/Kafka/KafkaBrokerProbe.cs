@@ -17,9 +17,22 @@ public sealed class KafkaBrokerProbe(Handle clientHandle, TimeSpan timeout, Time
     private readonly Lazy<IAdminClient> _admin = new(() => new DependentAdminClientBuilder(clientHandle).Build());
     private readonly SemaphoreSlim _gate = new(1, 1);
     private KafkaBrokerState? _last;
+    private Error? _fatal;
+
+    /// <summary>
+    /// The client reported a fatal error (e.g. the idempotent producer lost its sequence): it
+    /// will not work again, however reachable the cluster is. From now on every check says so,
+    /// so the service turns unhealthy and gets restarted rather than answering 503 forever.
+    /// </summary>
+    public void RecordFatal(Error error) => Volatile.Write(ref _fatal, error);
 
     public async Task<KafkaBrokerState> CheckAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _fatal) is { } fatal)
+        {
+            return new KafkaBrokerState(false, 0, $"the Kafka client failed fatally ({fatal.Code}: {fatal.Reason}); restart the service", timeProvider.GetUtcNow());
+        }
+
         if (IsFresh(_last))
         {
             return _last!;

@@ -46,7 +46,7 @@ public static class KafkaClientExtensions
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.Kafka.Producer");
             var producerBuilder = new ProducerBuilder<TKey, TValue>(config)
                 .SetLogHandler((_, message) => KafkaLog.Librdkafka(logger, message))
-                .SetErrorHandler((_, error) => KafkaLog.ClientError(logger, error));
+                .SetErrorHandler((_, error) => OnError(services, ProducerProbeKey, logger, error));
             configureBuilder?.Invoke(services, producerBuilder);
             return producerBuilder.Build();
         });
@@ -79,7 +79,7 @@ public static class KafkaClientExtensions
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.Kafka.Consumer");
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config)
                 .SetLogHandler((_, message) => KafkaLog.Librdkafka(logger, message))
-                .SetErrorHandler((_, error) => KafkaLog.ClientError(logger, error));
+                .SetErrorHandler((_, error) => OnError(services, ConsumerProbeKey, logger, error));
             configureBuilder?.Invoke(services, consumerBuilder);
             return consumerBuilder.Build();
         });
@@ -101,6 +101,17 @@ public static class KafkaClientExtensions
         configureDefaults(config);
         Apply(config, settings);
         return config;
+    }
+
+    private static void OnError(IServiceProvider services, string probeKey, ILogger logger, Error error)
+    {
+        KafkaLog.ClientError(logger, error);
+        if (error.IsFatal)
+        {
+            // Called on librdkafka's thread, long after the client was built: the probe (which
+            // needs the built client) can be resolved here.
+            services.GetRequiredKeyedService<KafkaBrokerProbe>(probeKey).RecordFatal(error);
+        }
     }
 
     private static void AddSettings(IHostApplicationBuilder builder, string section, string connectionName)
