@@ -95,6 +95,34 @@ public class AppHostFixture : IAsyncLifetime
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
+    /// <summary>The first record in the dead-letter topic that matches, read by a group of its own.</summary>
+    public Confluent.Kafka.ConsumeResult<string?, byte[]> ReadDeadLetter(Func<Confluent.Kafka.ConsumeResult<string?, byte[]>, bool> match, CancellationToken cancellationToken)
+    {
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<string?, byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = KafkaConnectionString,
+            GroupId = $"test-dlq-{Guid.NewGuid():N}",
+            AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe("events.dlq");
+        try
+        {
+            while (true)
+            {
+                // Consume(token) ends with OperationCanceledException when the test's time is up.
+                var record = consumer.Consume(cancellationToken);
+                if (match(record))
+                {
+                    return record;
+                }
+            }
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
     /// <summary>
     /// A consumer restarted by a test (after its process was killed) can outlive the AppHost:
     /// the orchestrator no longer stops it. Every service process of this fixture has the

@@ -36,7 +36,7 @@ public sealed class DeadLetterTests(AppHostFixture fixture)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        var deadLettered = ReadDeadLetter(ids[1], timeout.Token);
+        var deadLettered = fixture.ReadDeadLetter(record => Header(record, "ce_id") == ids[1], timeout.Token);
 
         Assert.Equal("3", Header(deadLettered, "dlq_attempts"));
         Assert.Contains($"events of type {refusedType} are refused", Header(deadLettered, "dlq_error"), StringComparison.Ordinal);
@@ -64,32 +64,6 @@ public sealed class DeadLetterTests(AppHostFixture fixture)
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private ConsumeResult<string?, byte[]> ReadDeadLetter(string eventId, CancellationToken cancellationToken)
-    {
-        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = fixture.KafkaConnectionString,
-            GroupId = $"test-dlq-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Subscribe("events.dlq");
-        try
-        {
-            while (true)
-            {
-                var record = consumer.Consume(cancellationToken);
-                if (Header(record, "ce_id") == eventId)
-                {
-                    return record;
-                }
-            }
-        }
-        finally
-        {
-            consumer.Close();
-        }
     }
 
     private static string? Header(ConsumeResult<string?, byte[]> record, string name) =>

@@ -107,26 +107,12 @@ public sealed class IngestionFlowTests(AppHostFixture fixture)
             await producer.ProduceAsync("events", new Message<string?, byte[]> { Key = marker, Value = "not an event"u8.ToArray() }, timeout.Token);
         }
 
-        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = fixture.KafkaConnectionString,
-            GroupId = $"test-dlq-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Subscribe("events.dlq");
-
-        ConsumeResult<string?, byte[]> deadLettered;
-        do
-        {
-            deadLettered = consumer.Consume(timeout.Token);
-        }
-        while (deadLettered.Message.Key != marker);
+        var deadLettered = fixture.ReadDeadLetter(record => record.Message.Key == marker, timeout.Token);
 
         Assert.Equal("not an event", Encoding.UTF8.GetString(deadLettered.Message.Value));
         Assert.Contains("ce_specversion", Header(deadLettered, "dlq_error"), StringComparison.Ordinal);
         Assert.Equal("events", Header(deadLettered, "dlq_original_topic"));
         Assert.NotNull(Header(deadLettered, "dlq_original_offset"));
-        consumer.Close();
     }
 
     [Fact]
