@@ -126,7 +126,16 @@ internal static class ConsumerStatusApi
 
         try
         {
-            return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids), query.IncludeDelays ? store.StorageDelays(ids) : null));
+            if (!query.IncludeDelays)
+            {
+                return TypedResults.Ok(new ProcessedQueryResult(store.Lookup(ids)));
+            }
+
+            // One read per id for both answers.
+            var found = store.LookupWithDelays(ids);
+            return TypedResults.Ok(new ProcessedQueryResult(
+                found.ToDictionary(f => f.Key, f => f.Value.Times, StringComparer.Ordinal),
+                found.Where(f => f.Value.StoredAfterMs is not null).ToDictionary(f => f.Key, f => f.Value.StoredAfterMs!.Value, StringComparer.Ordinal)));
         }
         catch (EventStoreUnavailableException ex)
         {

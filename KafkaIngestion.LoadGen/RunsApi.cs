@@ -58,9 +58,13 @@ internal static class RunsApi
             settings.Events = request.Events ?? settings.Events;
             settings.Concurrency = request.Concurrency ?? settings.Concurrency;
             settings.Rate = request.Rate ?? settings.Rate;
-            settings.Duration = request.DurationSeconds is { } seconds && double.IsFinite(seconds) && seconds is >= 0 and < 1e6
-                ? TimeSpan.FromSeconds(seconds)
-                : request.DurationSeconds is null ? settings.Duration : TimeSpan.MaxValue;
+            // A duration TimeSpan cannot hold (NaN, negative, huge) becomes one validation refuses.
+            settings.Duration = request.DurationSeconds switch
+            {
+                null => settings.Duration,
+                >= 0 and < 1e6 and var seconds => TimeSpan.FromSeconds(seconds),
+                _ => TimeSpan.MaxValue,
+            };
             settings.Format = request.Format ?? settings.Format;
             settings.BatchSize = request.BatchSize ?? settings.BatchSize;
             settings.PayloadBytes = request.PayloadBytes ?? settings.PayloadBytes;

@@ -5,6 +5,9 @@ namespace KafkaIngestion.Consumer.Storage;
 /// <summary>An event read from Kafka, with where it was read from.</summary>
 internal sealed record ConsumedEvent(IngestEvent Event, int Partition, long Offset);
 
+/// <summary>How many times an event is stored and, if it is, how long after its time.</summary>
+internal readonly record struct StoredTimes(int Times, double? StoredAfterMs);
+
 /// <summary>What one stored batch changed.</summary>
 internal readonly record struct StoreResult(int Inserted, int Duplicates);
 
@@ -36,6 +39,10 @@ internal interface IEventStore
     /// <returns>For each id, 1 if the event is stored, 0 if not.</returns>
     IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids);
 
-    /// <returns>For each stored id: milliseconds from the event's time (when the API accepted it, unless the sender set one) to when it was stored.</returns>
-    IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids);
+    /// <summary><see cref="Lookup"/> and, in the same reads, how long each stored event waited.</summary>
+    /// <returns>
+    /// For each id: how many times it is stored, and for a stored one the milliseconds from the
+    /// event's time (when the API accepted it, unless the sender set one) to when it was stored.
+    /// </returns>
+    IReadOnlyDictionary<string, StoredTimes> LookupWithDelays(IReadOnlyList<string> ids);
 }

@@ -103,22 +103,24 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
         }
     }
 
-    public IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids)
+    public IReadOnlyDictionary<string, StoredTimes> LookupWithDelays(IReadOnlyList<string> ids)
     {
         try
         {
             EnsureSchema();
             using var command = dataSource.CreateCommand(
-                "SELECT id, EXTRACT(EPOCH FROM processed_at - time)::float8 * 1000 FROM events WHERE id = ANY($1);");
+                "SELECT id, count(*)::int, min(EXTRACT(EPOCH FROM processed_at - time))::float8 * 1000 FROM events WHERE id = ANY($1) GROUP BY id;");
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
-            var delays = new Dictionary<string, double>(StringComparer.Ordinal);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            var stored = new Dictionary<string, StoredTimes>(StringComparer.Ordinal);
+            using (var reader = command.ExecuteReader())
             {
-                delays[reader.GetString(0)] = reader.GetDouble(1);
+                while (reader.Read())
+                {
+                    stored[reader.GetString(0)] = new StoredTimes(reader.GetInt32(1), reader.GetDouble(2));
+                }
             }
 
-            return delays;
+            return ids.Distinct().ToDictionary(id => id, id => stored.GetValueOrDefault(id), StringComparer.Ordinal);
         }
         catch (NpgsqlException ex)
         {

@@ -145,7 +145,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
         return found;
     }
 
-    public IReadOnlyDictionary<string, double> StorageDelays(IReadOnlyList<string> ids)
+    public IReadOnlyDictionary<string, StoredTimes> LookupWithDelays(IReadOnlyList<string> ids)
     {
         try
         {
@@ -154,21 +154,26 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
             using var select = reader.CreateCommand();
             select.CommandText = "SELECT time, processed_at FROM events WHERE id = $id;";
             var id = select.Parameters.Add("$id", SqliteType.Text);
-            var delays = new Dictionary<string, double>(StringComparer.Ordinal);
+            var found = new Dictionary<string, StoredTimes>(ids.Count, StringComparer.Ordinal);
             foreach (var eventId in ids)
             {
                 id.Value = eventId;
-                using var row = select.ExecuteReader();
-                if (row.Read())
+                using var rows = select.ExecuteReader();
+                int times = 0;
+                double? delay = null;
+                while (rows.Read())
                 {
                     // Both are stored as round-trip ("O") text.
-                    var time = DateTimeOffset.Parse(row.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-                    var processedAt = DateTimeOffset.Parse(row.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-                    delays[eventId] = (processedAt - time).TotalMilliseconds;
+                    var time = DateTimeOffset.Parse(rows.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    var processedAt = DateTimeOffset.Parse(rows.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+                    delay ??= (processedAt - time).TotalMilliseconds;
+                    times++;
                 }
+
+                found[eventId] = new StoredTimes(times, delay);
             }
 
-            return delays;
+            return found;
         }
         catch (SqliteException ex)
         {

@@ -44,6 +44,22 @@ public sealed class EventStoreContractTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public void ALookupWithDelaysSaysHowLongAfterItsTimeEachEventWasStored(string kind)
+    {
+        using var store = TestStore.Create(kind);
+        store.Store.Store([Event("a")]);
+
+        var found = store.Store.LookupWithDelays(["a", "missing"]);
+
+        Assert.Equal(1, found["a"].Times);
+        // The test event's time is 2026-11-24T16:00Z; it was stored now.
+        var expected = (DateTimeOffset.UtcNow - new DateTimeOffset(2026, 11, 24, 16, 0, 0, TimeSpan.Zero)).TotalMilliseconds;
+        Assert.InRange(found["a"].StoredAfterMs!.Value, expected - 60_000, expected + 1_000);
+        Assert.Equal(new StoredTimes(0, null), found["missing"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public void AnEventStoredAgainChangesNothingAndCountsAsADuplicate(string kind)
     {
         using var store = TestStore.Create(kind);
