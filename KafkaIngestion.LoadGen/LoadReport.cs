@@ -36,8 +36,9 @@ internal sealed record LoadReport(
 /// <param name="TargetRate">Events per second asked for.</param>
 /// <param name="AchievedRate">Events per second actually sent over the run.</param>
 /// <param name="MaxBehindScheduleMs">The furthest a request was sent after it was due.</param>
+/// <param name="LateRequests">Requests sent more than 100 ms (or two intervals) after they were due.</param>
 /// <param name="RateKept">False when the generator itself could not keep the rate (see <paramref name="Why"/>): the figures then understate what was asked.</param>
-internal sealed record OpenLoopReport(double TargetRate, double AchievedRate, double MaxBehindScheduleMs, bool RateKept, string? Why);
+internal sealed record OpenLoopReport(double TargetRate, double AchievedRate, double MaxBehindScheduleMs, long LateRequests, bool RateKept, string? Why);
 
 /// <param name="Stored">Accepted events the consumer stored.</param>
 /// <param name="Lost">Accepted events never stored within the verification timeout.</param>

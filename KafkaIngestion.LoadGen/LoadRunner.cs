@@ -88,6 +88,11 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         var inFlight = new List<Task>();
         var maxBehind = 0L;
         var waitedForSlot = 0L;
+        // Late: sent more than 100 ms (or two intervals) after it was due.
+        var tolerance = Math.Max(100, 2000.0 * settings.BatchSize / settings.Rate);
+        var lateTicks = (long)(tolerance * Stopwatch.Frequency / 1000);
+        var late = 0L;
+        var sent = 0L;
         var start = Stopwatch.GetTimestamp();
         try
         {
@@ -114,7 +119,10 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
                     await slots.WaitAsync(stop);
                 }
 
-                maxBehind = Math.Max(maxBehind, Stopwatch.GetTimestamp() - dueAt);
+                var behind = Stopwatch.GetTimestamp() - dueAt;
+                maxBehind = Math.Max(maxBehind, behind);
+                late += behind > lateTicks ? 1 : 0;
+                sent++;
                 var body = events.Request(request, EventsIn(request, totalEvents, settings.BatchSize));
                 inFlight.Add(SendAndReleaseAsync(http, target, body, dueAt, stats, slots, stop));
                 if (inFlight.Count >= 4096)
@@ -134,14 +142,18 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
 
         var achieved = stats.Events / sendingSeconds;
         var behindMs = maxBehind * 1000.0 / Stopwatch.Frequency;
-        // Kept: within 3 % of the rate, and no request went out more than 100 ms (or two
-        // intervals) after it was due.
-        var tolerance = Math.Max(100, 2000.0 * settings.BatchSize / settings.Rate);
-        var kept = (achieved >= settings.Rate * 0.97 || stop.IsCancellationRequested) && behindMs <= tolerance;
+        // Kept: within 3 % of the rate, and at most 1 % of the requests went out late. One pause
+        // of the process (a GC, a noisy neighbour on a shared machine) that the generator
+        // catches up on is not a failure to keep the rate: its delay is already charged to the
+        // latency of the requests it held up, counted from their due times, and shows as the
+        // maximum lateness. A generator or a target that cannot keep up makes many requests late.
+        var lateShare = (double)late / Math.Max(1, sent);
+        var kept = (achieved >= settings.Rate * 0.97 || stop.IsCancellationRequested) && lateShare <= 0.01;
+        var lateness = $"{late} requests ({lateShare:P1}) went out more than {tolerance:F0} ms late, the furthest {behindMs:F0} ms";
         var why = kept ? null : waitedForSlot > 0
-            ? $"{waitedForSlot} requests waited for one of the {settings.MaxInFlight} in-flight slots (the target answered slower than the rate); the furthest went out {behindMs:F0} ms late"
-            : $"the generator fell up to {behindMs:F0} ms behind schedule (not enough CPU for this rate)";
-        return new OpenLoopReport(settings.Rate, Math.Round(achieved, 1), Math.Round(behindMs, 2), kept, why);
+            ? $"{waitedForSlot} requests waited for one of the {settings.MaxInFlight} in-flight slots (the target answered slower than the rate); {lateness}"
+            : $"the generator fell behind schedule (not enough CPU for this rate): {lateness}";
+        return new OpenLoopReport(settings.Rate, Math.Round(achieved, 1), Math.Round(behindMs, 2), late, kept, why);
     }
 
     private static async Task SendAndReleaseAsync(HttpClient http, Uri target, RequestBody body, long dueAt, RunStats stats, SemaphoreSlim slots, CancellationToken stop)

@@ -39,7 +39,7 @@ internal static class ReportWriter
 
         if (r.OpenLoop is { } open)
         {
-            Line($"| rate | {open.AchievedRate:N0} of {open.TargetRate:N0} events/s asked; furthest behind schedule {open.MaxBehindScheduleMs:F0} ms |");
+            Line($"| rate | {open.AchievedRate:N0} of {open.TargetRate:N0} events/s asked; furthest behind schedule {open.MaxBehindScheduleMs:F0} ms; {open.LateRequests:N0} requests late |");
             if (!open.RateKept)
             {
                 Line($"| **rate not kept** | {open.Why} |");

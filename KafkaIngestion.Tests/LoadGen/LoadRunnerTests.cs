@@ -6,6 +6,8 @@ using Microsoft.Extensions.ServiceDiscovery;
 
 namespace KafkaIngestion.Tests.LoadGen;
 
+// Rate and stall timings: run alone, not beside AppHosts starting on the same two cores.
+[Collection(TimingSensitive.Name)]
 public sealed class LoadRunnerTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
