@@ -32,6 +32,8 @@ internal static class LoadGenCommands
                     new() { Name = "format", Label = "Format", InputType = InputType.Choice, Value = "simple",
                         Options = [new("simple", "Simple JSON to /register_event"), new("cloudevents", "CloudEvents to /events")] },
                     new() { Name = "batchSize", Label = "Events per request (CloudEvents batches above 1)", InputType = InputType.Number, Value = "1" },
+                    new() { Name = "retries", Label = "Retries of unanswered requests (same ids)", InputType = InputType.Number, Value = "0",
+                        Description = "Requests with no answer, a timeout, 429 or 5xx are sent again with the same event ids, up to this many times." },
                 ],
                 PrepareRequest = context =>
                 {

@@ -30,6 +30,7 @@ internal static class CommandLine
         new("--target", nameof(LoadGenOptions.TargetUrl), "URL", "The API's base address. Default http://localhost:5080."),
         new("--api-key", nameof(LoadGenOptions.ApiKey), "KEY", "Sent as X-Api-Key (see the README for the AppHost's key). Default none."),
         new("--timeout", nameof(LoadGenOptions.RequestTimeout), "T", "Longest wait for one answer. Default 30s."),
+        new("--retries", nameof(LoadGenOptions.Retries), "N", "Send a request again, same ids, after no answer, a timeout, 429 or 5xx, up to N times (Retry-After or backoff from 100 ms to 2 s). Default 0."),
         new("--consumer", nameof(LoadGenOptions.ConsumerUrl), "URL", "The consumer's base address, for verification. Default http://localhost:5081."),
         new("--no-verify", nameof(LoadGenOptions.Verify), "", "Do not check that every accepted event was stored exactly once.", IsSwitch: true),
         new("--verify-timeout", nameof(LoadGenOptions.VerifyTimeout), "T", "Longest wait for the consumer to store the run; what is missing then is lost. Default 60s."),

@@ -72,6 +72,14 @@ internal sealed class LoadGenOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many times a request with no answer, a timeout, a 429 or a 5xx is sent again, with the
+    /// same events and ids (so a resend of an event the API did take is harmless downstream).
+    /// 0 measures the system as it is; more shows what a well-behaved client sees across faults.
+    /// </summary>
+    [Range(0, 1_000)]
+    public int Retries { get; set; }
+
     /// <summary>After sending, check with the consumer that every accepted event was stored exactly once.</summary>
     public bool Verify { get; set; } = true;
 

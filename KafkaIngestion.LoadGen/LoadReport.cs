@@ -5,6 +5,10 @@ using HdrHistogram;
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>The outcome of one run: what was sent and answered, and (when verified) what was stored.</summary>
+/// <remarks>
+/// Events are counted once each: <c>Accepted + Rejected + Failed = Events</c>, by the last answer
+/// for them (after any retries). <c>StatusCodes</c> and <c>Errors</c> count every attempt.
+/// </remarks>
 internal sealed record LoadReport(
     string RunId,
     string Mode,
@@ -18,6 +22,7 @@ internal sealed record LoadReport(
     long Accepted,
     long Rejected,
     long Failed,
+    long Retries,
     double EventsPerSecond,
     double RequestsPerSecond,
     LatencySummary Latency,
@@ -25,7 +30,8 @@ internal sealed record LoadReport(
     IReadOnlyDictionary<string, long> Errors,
     OpenLoopReport? OpenLoop,
     VerificationReport? Verification,
-    bool Stopped)
+    bool Stopped,
+    IReadOnlyList<TimelinePoint> Timeline)
 {
     /// <summary>Every event sent was accepted, and (when verified) stored exactly once.</summary>
     public bool Succeeded =>

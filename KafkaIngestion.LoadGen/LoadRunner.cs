@@ -74,7 +74,7 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
             while ((request = Interlocked.Increment(ref next)) < requests && !stop.IsCancellationRequested)
             {
                 var body = events.Request(request, EventsIn(request, settings.Events, settings.BatchSize));
-                await SendOneAsync(http, target, body, Stopwatch.GetTimestamp(), stats, stop);
+                await SendOneAsync(http, target, body, Stopwatch.GetTimestamp(), settings.Retries, stats, stop);
             }
         }, stop)));
     }
@@ -124,7 +124,7 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
                 late += behind > lateTicks ? 1 : 0;
                 sent++;
                 var body = events.Request(request, EventsIn(request, totalEvents, settings.BatchSize));
-                inFlight.Add(SendAndReleaseAsync(http, target, body, dueAt, stats, slots, stop));
+                inFlight.Add(SendAndReleaseAsync(http, target, body, dueAt, settings.Retries, stats, slots, stop));
                 if (inFlight.Count >= 4096)
                 {
                     inFlight.RemoveAll(t => t.IsCompleted);
@@ -156,11 +156,11 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         return new OpenLoopReport(settings.Rate, Math.Round(achieved, 1), Math.Round(behindMs, 2), late, kept, why);
     }
 
-    private static async Task SendAndReleaseAsync(HttpClient http, Uri target, RequestBody body, long dueAt, RunStats stats, SemaphoreSlim slots, CancellationToken stop)
+    private static async Task SendAndReleaseAsync(HttpClient http, Uri target, RequestBody body, long dueAt, int retries, RunStats stats, SemaphoreSlim slots, CancellationToken stop)
     {
         try
         {
-            await SendOneAsync(http, target, body, dueAt, stats, stop);
+            await SendOneAsync(http, target, body, dueAt, retries, stats, stop);
         }
         finally
         {
@@ -168,10 +168,45 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         }
     }
 
-    /// <summary>Sends one request and records its answer; never throws.</summary>
-    internal static async Task SendOneAsync(HttpClient http, Uri target, RequestBody body, long dueAt, RunStats stats, CancellationToken stop)
+    /// <summary>
+    /// Sends one request and records its answer; never throws. With retries, a request with no
+    /// answer, a timeout, a 429 or a 5xx goes again with the same bytes (the same event ids),
+    /// and the events' outcome and latency are those of the last attempt.
+    /// </summary>
+    internal static async Task SendOneAsync(HttpClient http, Uri target, RequestBody body, long dueAt, int retries, RunStats stats, CancellationToken stop)
     {
         stats.Sending(body.EventIds.Length);
+        for (var attempt = 0; ; attempt++)
+        {
+            var outcome = await AttemptAsync(http, target, body, stats, stop);
+            if (outcome.RetryAfter is not { } wait || attempt >= retries || stop.IsCancellationRequested)
+            {
+                stats.Finished(body.EventIds.Length, outcome.Accepted, outcome.Rejected, dueAt);
+                return;
+            }
+
+            stats.Retrying();
+            try
+            {
+                await Task.Delay(wait == TimeSpan.Zero ? Backoff(attempt) : wait, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                stats.Finished(body.EventIds.Length, [], 0, dueAt);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Exponential from 100 ms, capped at 2 s, with jitter so retries of many requests spread out.</summary>
+    internal static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(2_000, 100 * Math.Pow(2, attempt)) * (0.5 + (Random.Shared.NextDouble() / 2)));
+
+    /// <param name="RetryAfter">Null: final (an answer that a resend would not change). Zero: worth retrying after a backoff. Otherwise the server's Retry-After.</param>
+    private readonly record struct Attempt(IReadOnlyCollection<string> Accepted, int Rejected, TimeSpan? RetryAfter);
+
+    private static async Task<Attempt> AttemptAsync(HttpClient http, Uri target, RequestBody body, RunStats stats, CancellationToken stop)
+    {
         try
         {
             using var content = new ByteArrayContent(body.Content);
@@ -179,29 +214,43 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
             using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = content };
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
             var code = (int)response.StatusCode;
+            stats.Answered(code);
+            if (code is 429 or >= 500)
+            {
+                // Retry-After is honoured up to 5 s: longer would stall an open-loop slot for nothing.
+                var after = response.Headers.RetryAfter?.Delta is { } delta ? TimeSpan.FromTicks(Math.Min(delta.Ticks, TimeSpan.FromSeconds(5).Ticks)) : TimeSpan.Zero;
+                return new Attempt([], 0, after);
+            }
+
             var (accepted, rejected) = body.IsBatch && code is 202 or 207
                 ? await ReadBatchAnswerAsync(response, stop)
                 : code is >= 200 and < 300 ? (body.EventIds, 0)
                 : code is >= 400 and < 500 ? ([], body.EventIds.Length)
                 : ((IReadOnlyCollection<string>)[], 0);
-            stats.Answered(code, body.EventIds.Length, accepted, rejected, dueAt);
+            return new Attempt(accepted, rejected, null);
         }
         catch (HttpRequestException ex)
         {
-            stats.Errored(ex.HttpRequestError.ToString(), body.EventIds.Length, dueAt);
+            stats.Errored(ex.HttpRequestError.ToString());
+            return new Attempt([], 0, TimeSpan.Zero);
         }
         catch (TaskCanceledException) when (!stop.IsCancellationRequested)
         {
-            stats.Errored("Timeout", body.EventIds.Length, dueAt);
+            stats.Errored("Timeout");
+            return new Attempt([], 0, TimeSpan.Zero);
         }
         catch (JsonException)
         {
-            stats.Errored("UnreadableAnswer", body.EventIds.Length, dueAt);
+            // A 2xx whose per-event answer cannot be read: which events were taken is unknown, and
+            // a resend with the same ids is harmless.
+            stats.Errored("UnreadableAnswer");
+            return new Attempt([], 0, TimeSpan.Zero);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The run was stopped with this request in flight: whether the API took its events is unknown.
-            stats.Errored("Stopped", body.EventIds.Length, dueAt);
+            stats.Errored("Stopped");
+            return new Attempt([], 0, null);
         }
     }
 

@@ -16,9 +16,11 @@ internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, 
         LogRun(logger, runId);
 
         SendResult sent;
+        IReadOnlyList<TimelinePoint> timeline;
         using (var sending = new CancellationTokenSource())
         {
             var progress = Progress.ShowAsync(settings, runId, stats, terminal, logger, sending.Token);
+            var sampling = Timeline.RecordAsync(stats, sending.Token);
             try
             {
                 sent = await runner.SendAsync(settings, events, stats, stop);
@@ -27,6 +29,7 @@ internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, 
             {
                 await sending.CancelAsync();
                 await progress;
+                timeline = await sampling;
             }
         }
 
@@ -46,9 +49,9 @@ internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, 
 
         var report = new LoadReport(
             runId, settings.Mode, settings.Format, settings.BatchSize, settings.TargetUrl.ToString(), startedAt, Math.Round(sent.Seconds, 3),
-            stats.Requests, stats.Events, stats.Accepted, stats.Rejected, stats.Events - stats.Accepted - stats.Rejected,
+            stats.Requests, stats.Events, stats.Accepted, stats.Rejected, stats.Events - stats.Accepted - stats.Rejected, stats.Retries,
             Math.Round(stats.Accepted / Math.Max(sent.Seconds, 1e-9), 1), Math.Round(stats.Requests / Math.Max(sent.Seconds, 1e-9), 1),
-            LatencySummary.From(stats.Latency), stats.StatusCodes, stats.Errors, sent.OpenLoop, verification, sent.Stopped);
+            LatencySummary.From(stats.Latency), stats.StatusCodes, stats.Errors, sent.OpenLoop, verification, sent.Stopped, timeline);
 
         var path = await ReportWriter.WriteAsync(report, settings.ReportDirectory, CancellationToken.None);
         ReportLog.Write(logger, report, path);

@@ -7,6 +7,11 @@ internal static partial class ReportLog
     {
         Summary(logger, report.RunId, report.Succeeded ? "passed" : "FAILED", report.Events, report.Accepted, report.Rejected, report.Failed,
             report.Seconds, report.EventsPerSecond);
+        if (report.Retries > 0)
+        {
+            Retried(logger, report.Retries);
+        }
+
         Latency(logger, report.Latency.P50, report.Latency.P90, report.Latency.P99, report.Latency.P999, report.Latency.Max);
         foreach (var (code, count) in report.StatusCodes)
         {
@@ -50,6 +55,9 @@ internal static partial class ReportLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Information,
         Message = "Verified: {Stored} stored, {Lost} lost, {Duplicated} duplicated; accepted to stored ms p50 {P50} p99 {P99} max {Max}")]
     private static partial void Verification(ILogger logger, long stored, long lost, long duplicated, double p50, double p99, double max);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "{Retries} requests sent again with the same event ids")]
+    private static partial void Retried(ILogger logger, long retries);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Report written to {Path} (and .md)")]
     private static partial void Written(ILogger logger, string path);

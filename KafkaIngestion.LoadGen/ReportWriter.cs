@@ -29,6 +29,11 @@ internal static class ReportWriter
         md.AppendLine("| | |").AppendLine("|---|---|");
         Line($"| requests | {r.Requests:N0} in {r.Seconds:F2} s ({r.RequestsPerSecond:N0}/s) |");
         Line($"| events | {r.Events:N0} sent, {r.Accepted:N0} accepted, {r.Rejected:N0} rejected, {r.Failed:N0} failed |");
+        if (r.Retries > 0)
+        {
+            Line($"| retries | {r.Retries:N0} requests sent again with the same ids |");
+        }
+
         Line($"| throughput | {r.EventsPerSecond:N0} accepted events/s |");
         Line($"| latency (ms) | p50 {r.Latency.P50} · p90 {r.Latency.P90} · p99 {r.Latency.P99} · p99.9 {r.Latency.P999} · max {r.Latency.Max} |");
         Line($"| status codes | {string.Join(", ", r.StatusCodes.Select(s => $"{s.Key}: {s.Value:N0}"))} |");
@@ -60,6 +65,18 @@ internal static class ReportWriter
         else
         {
             md.AppendLine("| verification | off |");
+        }
+
+        if (r.Timeline.Count > 1)
+        {
+            md.AppendLine();
+            Line($"## Timeline ({Timeline.Window.TotalSeconds:F0} s windows)");
+            md.AppendLine();
+            md.AppendLine("| at (s) | accepted/s | failed/s | p50 ms | p99 ms | max ms |").AppendLine("|---:|---:|---:|---:|---:|---:|");
+            foreach (var p in r.Timeline)
+            {
+                Line($"| {p.AtSeconds:F0} | {p.AcceptedPerSecond:N0} | {p.FailedPerSecond:N0} | {p.P50} | {p.P99} | {p.Max} |");
+            }
         }
 
         return md.ToString();

@@ -30,12 +30,17 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
     private long _answeredEvents;
     private long _accepted;
     private long _rejected;
+    private long _retries;
 
     public LongConcurrentHistogram Latency { get; } = LatencySummary.NewHistogram();
+
+    /// <summary>The same latencies, read window by window for the report's timeline.</summary>
+    public Recorder IntervalLatency { get; } = new(1, LatencySummary.HighestTrackableMicroseconds, 3, (id, low, high, digits) => new LongHistogram(id, low, high, digits));
 
     /// <summary>Ids of events the API acknowledged: what verification looks for downstream.</summary>
     public ConcurrentQueue<string> AcceptedIds { get; } = new();
 
+    /// <summary>Requests, each counted once however many times it was retried.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
     public long Events => Interlocked.Read(ref _events);
@@ -46,6 +51,9 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
     public long Accepted => Interlocked.Read(ref _accepted);
 
     public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Requests sent again (the same events) after no answer, a timeout, a 429 or a 5xx.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
 
     public IReadOnlyDictionary<string, long> StatusCodes =>
         Enumerable.Range(0, _statusCodes.Length)
@@ -61,11 +69,25 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
         SentEvents.Add(events);
     }
 
-    /// <param name="dueAt">When the request was due (open loop) or sent (closed loop): latency counts from there.</param>
-    public void Answered(int statusCode, int events, IReadOnlyCollection<string> acceptedIds, int rejected, long dueAt)
+    /// <summary>One attempt got an answer with this status code.</summary>
+    public void Answered(int statusCode) =>
+        Interlocked.Increment(ref _statusCodes[Math.Clamp(statusCode, 0, _statusCodes.Length - 1)]);
+
+    /// <summary>One attempt got no answer (a transport error, a timeout, a stop), by kind.</summary>
+    public void Errored(string kind)
+    {
+        _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        FailedRequests.Add(1, new KeyValuePair<string, object?>("error.type", kind));
+    }
+
+    /// <summary>A request is about to be sent again.</summary>
+    public void Retrying() => Interlocked.Increment(ref _retries);
+
+    /// <summary>A request's last attempt is over: its events' outcome.</summary>
+    /// <param name="dueAt">When the request was due (open loop) or first sent (closed loop): latency counts from there, retries included.</param>
+    public void Finished(int events, IReadOnlyCollection<string> acceptedIds, int rejected, long dueAt)
     {
         RecordLatency(dueAt);
-        Interlocked.Increment(ref _statusCodes[Math.Clamp(statusCode, 0, _statusCodes.Length - 1)]);
         if (collectAcceptedIds)
         {
             foreach (var id in acceptedIds)
@@ -80,18 +102,12 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
         Interlocked.Add(ref _answeredEvents, events);
     }
 
-    public void Errored(string kind, int events, long dueAt)
-    {
-        RecordLatency(dueAt);
-        _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
-        FailedRequests.Add(1, new KeyValuePair<string, object?>("error.type", kind));
-        Interlocked.Add(ref _answeredEvents, events);
-    }
-
     private void RecordLatency(long dueAt)
     {
         var elapsed = Stopwatch.GetElapsedTime(dueAt);
-        Latency.RecordValue(Math.Clamp((long)elapsed.TotalMicroseconds, 1, LatencySummary.HighestTrackableMicroseconds));
+        var microseconds = Math.Clamp((long)elapsed.TotalMicroseconds, 1, LatencySummary.HighestTrackableMicroseconds);
+        Latency.RecordValue(microseconds);
+        IntervalLatency.RecordValue(microseconds);
         RequestDuration.Record(elapsed.TotalSeconds);
     }
 }

@@ -19,6 +19,7 @@ internal sealed record RunRequest(
     int? BatchSize = null,
     int? PayloadBytes = null,
     int? Keys = null,
+    int? Retries = null,
     bool? Verify = null);
 
 /// <param name="Summary">For the dashboard: the run id and what it will do.</param>
@@ -69,6 +70,7 @@ internal static class RunsApi
             settings.BatchSize = request.BatchSize ?? settings.BatchSize;
             settings.PayloadBytes = request.PayloadBytes ?? settings.PayloadBytes;
             settings.Keys = request.Keys ?? settings.Keys;
+            settings.Retries = request.Retries ?? settings.Retries;
             settings.Verify = request.Verify ?? settings.Verify;
         }
 
@@ -95,8 +97,10 @@ internal static class RunsApi
         coordinator.LastReport is { } report ? TypedResults.Ok(report) : TypedResults.NotFound();
 
     private static string Plan(LoadGenOptions s) => s.Mode == LoadGenOptions.OpenLoop
-        ? $"open loop: {s.Rate} events/s for {s.Duration.TotalSeconds:F0} s, {s.Format} in requests of {s.BatchSize}"
-        : $"closed loop: {s.Events} events, {s.Concurrency} requests at a time, {s.Format} in requests of {s.BatchSize}";
+        ? $"open loop: {s.Rate} events/s for {s.Duration.TotalSeconds:F0} s, {s.Format} in requests of {s.BatchSize}{Retrying(s)}"
+        : $"closed loop: {s.Events} events, {s.Concurrency} requests at a time, {s.Format} in requests of {s.BatchSize}{Retrying(s)}";
+
+    private static string Retrying(LoadGenOptions s) => s.Retries > 0 ? $", up to {s.Retries} retries" : "";
 }
 
 /// <summary>Holds the one run that may go on at a time, and the last report.</summary>

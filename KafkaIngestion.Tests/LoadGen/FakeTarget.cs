@@ -24,6 +24,12 @@ internal sealed class FakeTarget : IAsyncDisposable
     /// <summary>Which stored ids the fake consumer owns up to; the rest are "lost".</summary>
     public Func<string, bool> Stores { get; set; } = _ => true;
 
+    /// <summary>The status code for the n-th attempt (from 1) at an event id; 202 accepts it.</summary>
+    public Func<string, int, int> StatusFor { get; set; } = (_, _) => StatusCodes.Status202Accepted;
+
+    /// <summary>How many times each event id was sent.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
+
     public int Accepted => Volatile.Read(ref _accepted);
 
     public Uri Url => new(_app.Urls.First());
@@ -40,6 +46,14 @@ internal sealed class FakeTarget : IAsyncDisposable
             if (target.Stall > TimeSpan.Zero)
             {
                 await Task.Delay(target.Stall);
+            }
+
+            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            var id = body.RootElement.GetProperty("id").GetString()!;
+            var status = target.StatusFor(id, target.Attempts.AddOrUpdate(id, 1, (_, n) => n + 1));
+            if (status != StatusCodes.Status202Accepted)
+            {
+                return Results.Problem(statusCode: status);
             }
 
             Interlocked.Increment(ref target._accepted);

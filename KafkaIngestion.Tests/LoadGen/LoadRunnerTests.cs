@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KafkaIngestion.LoadGen;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.ServiceDiscovery;
@@ -73,6 +74,60 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RetriesResendTheSameEventIdsUntilAccepted()
+    {
+        await using var target = await FakeTarget.StartAsync();
+        target.StatusFor = (_, attempt) => attempt <= 2 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
+        var settings = new LoadGenOptions { TargetUrl = target.Url, Events = 100, Concurrency = 8, Retries = 3, Verify = false };
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await NewRunner().SendAsync(settings, new EventFactory("retry", settings), stats, timeout.Token);
+
+        Assert.Equal(100, stats.Accepted);
+        Assert.Equal(100, stats.AcceptedIds.Distinct().Count());
+        Assert.Equal(200, stats.Retries);
+        Assert.Equal(200, stats.StatusCodes["503"]);
+        Assert.Equal(100, stats.StatusCodes["202"]);
+        // Every resend carried an id already sent: 100 ids, three attempts each.
+        Assert.Equal(100, target.Attempts.Count);
+        Assert.All(target.Attempts.Values, attempts => Assert.Equal(3, attempts));
+    }
+
+    [Fact]
+    public async Task EventsStillUnansweredWhenTheRetriesRunOutAreReportedAsFailed()
+    {
+        await using var target = await FakeTarget.StartAsync();
+        target.StatusFor = (id, _) => id.EndsWith('3') ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
+        var settings = new LoadGenOptions { TargetUrl = target.Url, Events = 100, Concurrency = 8, Retries = 1, Verify = false };
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await NewRunner().SendAsync(settings, new EventFactory("give-up", settings), stats, timeout.Token);
+
+        Assert.Equal(90, stats.Accepted);
+        Assert.Equal(0, stats.Rejected);
+        Assert.Equal(100, stats.AnsweredEvents); // the 10 others: failed, each tried twice
+        Assert.Equal(10, stats.Retries);
+        Assert.Equal(20, stats.StatusCodes["503"]);
+    }
+
+    [Fact]
+    public async Task ARejectionIsNeverRetried()
+    {
+        await using var target = await FakeTarget.StartAsync();
+        target.StatusFor = (_, _) => StatusCodes.Status400BadRequest;
+        var settings = new LoadGenOptions { TargetUrl = target.Url, Events = 20, Concurrency = 4, Retries = 5, Verify = false };
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await NewRunner().SendAsync(settings, new EventFactory("rejected", settings), stats, timeout.Token);
+
+        Assert.Equal(20, stats.Rejected);
+        Assert.Equal(0, stats.Retries);
+    }
+
+    [Fact]
     public async Task ARunAgainstALossyTargetReportsTheLostEventsAndFails()
     {
         await using var target = await FakeTarget.StartAsync();
@@ -97,6 +152,8 @@ public sealed class LoadRunnerTests
         Assert.Equal(12.5, verification.EndToEnd.P50, precision: 0);
         var markdown = await File.ReadAllTextAsync(Directory.GetFiles(settings.ReportDirectory, "*.md").Single(), timeout.Token);
         Assert.Contains("| **lost** | 100", markdown, StringComparison.Ordinal);
+        Assert.NotEmpty(report.Timeline);
+        Assert.Contains(report.Timeline, point => point.AcceptedPerSecond > 0 && point.P99 > 0);
         Directory.Delete(settings.ReportDirectory, recursive: true);
     }
 
