@@ -84,6 +84,31 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
         IsUp = true;
     }
 
+    /// <summary>
+    /// Errors a real cluster answers produce requests with during leader elections, slow disks
+    /// and lagging replicas; every one is retriable, and an idempotent producer must ride them out
+    /// without losing or duplicating a record. NOT_ENOUGH_REPLICAS_AFTER_APPEND is the sharpest:
+    /// the producer cannot tell whether the batch was written, and only idempotence keeps the
+    /// resend from being a duplicate.
+    /// </summary>
+    private static readonly int[] TransientProduceErrors =
+    [
+        6,  // NOT_LEADER_OR_FOLLOWER: the partition's leader moved
+        7,  // REQUEST_TIMED_OUT
+        5,  // LEADER_NOT_AVAILABLE: an election is going on
+        19, // NOT_ENOUGH_REPLICAS
+        20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    ];
+
+    /// <summary>Makes the next <paramref name="count"/> produce requests (from any client) fail with transient errors, in turn; for fault tests.</summary>
+    public void FailNextProduceRequests(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        const short ProduceApiKey = 0;
+        var errors = Enumerable.Range(0, count).Select(i => TransientProduceErrors[i % TransientProduceErrors.Length]).ToArray();
+        LibRdKafka.rd_kafka_mock_push_request_errors_array(_cluster, ProduceApiKey, (nuint)errors.Length, errors);
+    }
+
     private static void ThrowIfFailed(int error, string what)
     {
         if (error != 0)

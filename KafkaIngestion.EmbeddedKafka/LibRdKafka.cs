@@ -47,6 +47,10 @@ internal static partial class LibRdKafka
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_broker_set_up(nint mockCluster, int brokerId);
 
+    /// <summary>The next <paramref name="count"/> requests of this API key, from any client, fail with these errors.</summary>
+    [LibraryImport(Library)]
+    public static partial void rd_kafka_mock_push_request_errors_array(nint mockCluster, short apiKey, nuint count, int[] errors);
+
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_set_controller_id(nint mockCluster, int brokerId);
 

@@ -45,17 +45,37 @@ internal static partial class EmbeddedKafkaLifecycle
     public static Task<ExecuteCommandResult> BringUpAsync(ExecuteCommandContext context) =>
         ChangeBroker(context, up: true);
 
+    public static Task<ExecuteCommandResult> FailProduceRequestsAsync(ExecuteCommandContext context)
+    {
+        if (RunningBroker(context) is not { } broker)
+        {
+            return Task.FromResult(CommandResults.Failure("The embedded broker is not running."));
+        }
+
+        var asked = context.Arguments.FirstOrDefault(a => a.Name == "count")?.Value;
+        if (!int.TryParse(asked, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > 100_000)
+        {
+            return Task.FromResult(CommandResults.Failure($"The count is a whole number from 1 to 100000, not \"{asked}\"."));
+        }
+
+        broker.FailNextProduceRequests(count);
+        LogProduceErrors(context.Logger, count);
+        return Task.FromResult(CommandResults.Success());
+    }
+
     /// <summary>Offers "down" only while the broker is up and running, and "up" only while it is down.</summary>
     public static ResourceCommandState CommandState(EmbeddedKafkaResource resource, bool wantUp, UpdateCommandStateContext context) =>
         context.ResourceSnapshot.State?.Text == KnownResourceStates.Running && resource.Broker?.IsUp == wantUp
             ? ResourceCommandState.Enabled
             : ResourceCommandState.Disabled;
 
+    private static EmbeddedKafkaBroker? RunningBroker(ExecuteCommandContext context) =>
+        context.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<EmbeddedKafkaResource>().SingleOrDefault(r => r.Name == context.ResourceName)?.Broker;
+
     private static Task<ExecuteCommandResult> ChangeBroker(ExecuteCommandContext context, bool up)
     {
-        var model = context.Services.GetRequiredService<DistributedApplicationModel>();
-        var broker = model.Resources.OfType<EmbeddedKafkaResource>().SingleOrDefault(r => r.Name == context.ResourceName)?.Broker;
-        if (broker is null)
+        if (RunningBroker(context) is not { } broker)
         {
             return Task.FromResult(CommandResults.Failure("The embedded broker is not running."));
         }
@@ -79,6 +99,9 @@ internal static partial class EmbeddedKafkaLifecycle
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The embedded Kafka broker could not start")]
     private static partial void LogFailedToStart(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker will fail the next {Count} produce requests with transient errors")]
+    private static partial void LogProduceErrors(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker is now {State}")]
     private static partial void LogBrokerChanged(ILogger logger, string state);

@@ -113,6 +113,17 @@ public static class KafkaResourceBuilderExtensions
                     Description = "End a simulated outage.",
                     IconName = "PlugConnected",
                     UpdateState = context => EmbeddedKafkaLifecycle.CommandState(kafka, wantUp: false, context),
+                })
+            .WithCommand("fail-produce-requests", "Fail produce requests", EmbeddedKafkaLifecycle.FailProduceRequestsAsync,
+                new CommandOptions
+                {
+                    Description = "Answer the next produce requests with transient errors (leader moved, timed out, not enough replicas): idempotent producers retry them without duplicates.",
+                    IconName = "ErrorCircle",
+                    Arguments =
+                    [
+                        new() { Name = "count", Label = "Produce requests to fail", InputType = InputType.Number, Value = "50", Required = true },
+                    ],
+                    UpdateState = context => EmbeddedKafkaLifecycle.CommandState(kafka, wantUp: true, context),
                 });
     }
 

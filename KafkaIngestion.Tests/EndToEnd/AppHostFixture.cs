@@ -95,6 +95,56 @@ public class AppHostFixture : IAsyncLifetime
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
+    /// <summary>
+    /// Kills a service's process (SIGKILL: no shutdown, no final commit) and waits until it is
+    /// gone. The whole tree: the process the orchestrator reports may be a launcher whose child
+    /// is the service itself, which would otherwise live on, orphaned, and keep serving.
+    /// </summary>
+    public async Task KillAsync(string resource, CancellationToken cancellationToken)
+    {
+        var running = await App.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State?.Text == KnownResourceStates.Running, cancellationToken);
+        var pid = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        using var process = System.Diagnostics.Process.GetProcessById(pid);
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync(cancellationToken);
+    }
+
+    /// <summary>Starts a killed service again (the dashboard's Start) and waits until it is healthy.</summary>
+    public async Task RestartAsync(string resource, CancellationToken cancellationToken)
+    {
+        var start = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, cancellationToken);
+        Assert.True(start.Success, start.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cancellationToken);
+    }
+
+    /// <summary>Starts a load run through the load generator's dashboard command; returns its run id.</summary>
+    public async Task<string> StartLoadRunAsync(CancellationToken cancellationToken, params (string Name, string Value)[] arguments)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run", LoadRunArguments(arguments), cancellationToken);
+        Assert.True(result.Success, result.Message);
+        return RunIdIn(result.Message);
+    }
+
+    public static InteractionInputCollection LoadRunArguments(params (string Name, string Value)[] values) =>
+        new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
+
+    /// <summary>"Run 0123456789ab started: …" → the run id.</summary>
+    public static string RunIdIn(string? message) =>
+        System.Text.RegularExpressions.Regex.Match(message ?? "", "^Run ([0-9a-f]{12}) started").Groups[1] is { Success: true } id
+            ? id.Value
+            : throw new InvalidOperationException($"No run id in \"{message}\".");
+
+    /// <summary>The run's report, once the load generator has written it.</summary>
+    public async Task<System.Text.Json.JsonElement> LoadReportAsync(string runId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await Waiting.UntilAsync(async ct =>
+        {
+            using var response = await LoadGen.GetAsync("/runs/last", ct);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(ct) : default;
+        }, report => report.ValueKind == System.Text.Json.JsonValueKind.Object && report.GetProperty("runId").GetString() == runId, timeout, $"the report of run {runId}");
+    }
+
     /// <summary>The first record in the dead-letter topic that matches, read by a group of its own.</summary>
     public Confluent.Kafka.ConsumeResult<string?, byte[]> ReadDeadLetter(Func<Confluent.Kafka.ConsumeResult<string?, byte[]>, bool> match, CancellationToken cancellationToken)
     {
@@ -144,7 +194,9 @@ public class AppHostFixture : IAsyncLifetime
 
             try
             {
-                if (File.ReadAllText(Path.Combine(directory, "environ")).Contains(_dataDirectory, StringComparison.Ordinal))
+                // The api has no data directory; its port, chosen for this fixture, names it.
+                var environment = File.ReadAllText(Path.Combine(directory, "environ"));
+                if (environment.Contains(_dataDirectory, StringComparison.Ordinal) || environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal))
                 {
                     using var process = System.Diagnostics.Process.GetProcessById(pid);
                     process.Kill(entireProcessTree: true);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -22,22 +21,14 @@ public sealed class ConsumerCrashTests(AppHostFixture fixture)
         var sending = Task.Run(() => SendAsync(run, timeout.Token), timeout.Token);
         await Waiting.UntilAsync(ProcessedAsync, p => p >= processedBefore + 10_000, Timeout, "the consumer to be part-way through the run");
 
-        var running = await fixture.App.ResourceNotifications.WaitForResourceAsync("consumer", e => e.Snapshot.State?.Text == KnownResourceStates.Running, timeout.Token);
         var processedAtKill = await ProcessedAsync(timeout.Token) - processedBefore;
-        var pid = Convert.ToInt32(running.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
-        using (var process = Process.GetProcessById(pid))
-        {
-            process.Kill(); // SIGKILL: no shutdown, no final commit
-            await process.WaitForExitAsync(timeout.Token);
-        }
+        await fixture.KillAsync("consumer", timeout.Token);
 
         var acknowledged = await sending;
         Assert.Equal(Events, acknowledged.Count);
         Assert.True(processedAtKill < Events, $"the kill should land before the run was fully processed (it came after {processedAtKill})");
 
-        var start = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", KnownResourceCommands.StartCommand, timeout.Token);
-        Assert.True(start.Success, start.Message);
-        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("consumer", timeout.Token);
+        await fixture.RestartAsync("consumer", timeout.Token);
 
         foreach (var chunk in acknowledged.Chunk(10_000))
         {

@@ -62,23 +62,9 @@ public sealed class LoadGenTests(AppHostFixture fixture)
         Assert.Contains("cloudevents", result.Message, StringComparison.Ordinal);
     }
 
-    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) =>
-        new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
+    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) => AppHostFixture.LoadRunArguments(values);
 
-    /// <summary>"Run 0123456789ab started: …" → the run id.</summary>
-    private static string RunIdIn(string? message) =>
-        System.Text.RegularExpressions.Regex.Match(message ?? "", "^Run ([0-9a-f]{12}) started").Groups[1] is { Success: true } id
-            ? id.Value
-            : throw new InvalidOperationException($"No run id in \"{message}\".");
+    private static string RunIdIn(string? message) => AppHostFixture.RunIdIn(message);
 
-    /// <summary>The run's report, once it is written.</summary>
-    private async Task<JsonElement> ReportOfAsync(string runId, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return await Waiting.UntilAsync(async ct =>
-        {
-            using var response = await fixture.LoadGen.GetAsync("/runs/last", ct);
-            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(ct) : default;
-        }, report => report.ValueKind == JsonValueKind.Object && report.GetProperty("runId").GetString() == runId, Timeout, $"the report of run {runId}");
-    }
+    private Task<JsonElement> ReportOfAsync(string runId, CancellationToken cancellationToken) => fixture.LoadReportAsync(runId, Timeout, cancellationToken);
 }
