@@ -180,32 +180,60 @@ public class AppHostFixture : IAsyncLifetime
     /// </summary>
     private void KillLeftoverServices()
     {
+        // The api has no data directory; its port, chosen for this fixture, names it.
+        foreach (var pid in ServiceProcesses(environment =>
+            environment.Contains(_dataDirectory, StringComparison.Ordinal) || environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal)))
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone already.
+            }
+        }
+    }
+
+    /// <summary>The api's process (and any launcher above it), with resident memory.</summary>
+    public IReadOnlyList<(int Pid, long ResidentBytes)> ApiProcesses() =>
+        [.. ServiceProcesses(environment => environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal))
+            .Where(pid => ReadProc(pid, "cmdline")?.Contains("KafkaIngestion.Api", StringComparison.Ordinal) == true)
+            .Select(pid => (pid, ResidentBytes(pid)))];
+
+    private static long ResidentBytes(int pid) =>
+        ReadProc(pid, "status")?.Split('\n').FirstOrDefault(line => line.StartsWith("VmRSS:", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024
+            : 0;
+
+    /// <summary>Processes (other than this one) whose environment matches.</summary>
+    private static IEnumerable<int> ServiceProcesses(Func<string, bool> environmentMatches)
+    {
         if (!OperatingSystem.IsLinux())
         {
-            return;
+            yield break;
         }
 
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
+            if (int.TryParse(Path.GetFileName(directory), out var pid) && pid != Environment.ProcessId
+                && ReadProc(pid, "environ") is { } environment && environmentMatches(environment))
             {
-                continue;
+                yield return pid;
             }
+        }
+    }
 
-            try
-            {
-                // The api has no data directory; its port, chosen for this fixture, names it.
-                var environment = File.ReadAllText(Path.Combine(directory, "environ"));
-                if (environment.Contains(_dataDirectory, StringComparison.Ordinal) || environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal))
-                {
-                    using var process = System.Diagnostics.Process.GetProcessById(pid);
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-                // Gone already, or not ours to read.
-            }
+    private static string? ReadProc(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/{file}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null; // gone already, or not ours to read
         }
     }
 
