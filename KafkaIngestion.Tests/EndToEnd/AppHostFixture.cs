@@ -44,8 +44,16 @@ public class AppHostFixture : IAsyncLifetime
     /// <summary>The connection string the services were given.</summary>
     public string KafkaConnectionString { get; private set; } = "";
 
+    /// <summary>False for a fixture whose tests are all skipped in this run: it then starts nothing.</summary>
+    protected virtual bool Needed => true;
+
     public async Task InitializeAsync()
     {
+        if (!Needed)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(
             [
@@ -180,9 +188,7 @@ public class AppHostFixture : IAsyncLifetime
     /// </summary>
     private void KillLeftoverServices()
     {
-        // The api has no data directory; its port, chosen for this fixture, names it.
-        foreach (var pid in ServiceProcesses(environment =>
-            environment.Contains(_dataDirectory, StringComparison.Ordinal) || environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal)))
+        foreach (var pid in ServiceProcesses(IsThisFixtures))
         {
             try
             {
@@ -197,10 +203,17 @@ public class AppHostFixture : IAsyncLifetime
     }
 
     /// <summary>The api's process (and any launcher above it), with resident memory.</summary>
-    public IReadOnlyList<(int Pid, long ResidentBytes)> ApiProcesses() =>
-        [.. ServiceProcesses(environment => environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal))
-            .Where(pid => ReadProc(pid, "cmdline")?.Contains("KafkaIngestion.Api", StringComparison.Ordinal) == true)
+    public IReadOnlyList<(int Pid, long ResidentBytes)> ApiProcesses() => ProcessesOf("KafkaIngestion.Api");
+
+    /// <summary>This fixture's processes of one project (by its assembly name), with resident memory.</summary>
+    public IReadOnlyList<(int Pid, long ResidentBytes)> ProcessesOf(string project) =>
+        [.. ServiceProcesses(IsThisFixtures)
+            .Where(pid => ReadProc(pid, "cmdline")?.Contains(project, StringComparison.Ordinal) == true)
             .Select(pid => (pid, ResidentBytes(pid)))];
+
+    /// <summary>Every service has the data directory in its environment but the api; its port, chosen for this fixture, names it.</summary>
+    private bool IsThisFixtures(string environment) =>
+        environment.Contains(_dataDirectory, StringComparison.Ordinal) || environment.Contains($"localhost:{ApiPort}\0", StringComparison.Ordinal);
 
     private static long ResidentBytes(int pid) =>
         ReadProc(pid, "status")?.Split('\n').FirstOrDefault(line => line.StartsWith("VmRSS:", StringComparison.Ordinal)) is { } line
