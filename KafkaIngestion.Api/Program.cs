@@ -58,6 +58,8 @@ builder.Services.AddHttpClient(ConsumerPoller.HttpClientName, (services, http) =
         http.BaseAddress = services.GetRequiredService<IOptions<ConsoleOptions>>().Value.ConsumerUrl)
     .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+// HttpClient logs every request at Information: four lines a second per poll would bury the API's own logs.
+builder.Logging.AddFilter($"System.Net.Http.HttpClient.{ConsumerPoller.HttpClientName}", LogLevel.Warning);
 builder.Services.AddSingleton<ConsumerPoller>();
 builder.Services.AddSingleton<ConsoleFeed>();
 builder.Services.AddHostedService(services => services.GetRequiredService<ConsoleFeed>());
