@@ -53,16 +53,38 @@ internal sealed partial class ConsoleFeed(
         _someoneWatches.Release();
         try
         {
+            ConsoleSnapshot? last = null;
             if (Volatile.Read(ref _latest) is { } latest && timeProvider.GetUtcNow() - latest.At < MaxRateGap)
             {
+                last = latest;
                 yield return latest;
             }
 
-            while (await channel.Reader.WaitToReadAsync(watching.Token).ConfigureAwait(false))
+            while (true)
             {
+                bool more;
+                try
+                {
+                    more = await channel.Reader.WaitToReadAsync(watching.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    more = false; // the API is stopping: the stream ends, and the page reconnects to the next one
+                }
+
+                if (!more)
+                {
+                    yield break;
+                }
+
                 while (channel.Reader.TryRead(out var snapshot))
                 {
-                    yield return snapshot;
+                    // The latest snapshot may also have reached the channel as this watcher joined.
+                    if (!ReferenceEquals(snapshot, last))
+                    {
+                        last = snapshot;
+                        yield return snapshot;
+                    }
                 }
             }
         }
