@@ -174,7 +174,7 @@ internal sealed partial class ConsoleFeed(
             _broker?.BrokerCount ?? 0,
             topic,
             _broker?.TopicPartitions is { } partitions && partitions.TryGetValue(topic, out var count) ? count : null,
-            _broker is null ? null : _broker.Error);
+            _broker?.Error);
 
         return new ConsoleSnapshot(timeProvider.GetUtcNow(), broker, api, Describe(await reading.ConfigureAwait(false), at));
     }

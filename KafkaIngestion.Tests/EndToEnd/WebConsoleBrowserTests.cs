@@ -68,6 +68,16 @@ public sealed class WebConsoleBrowserTests(AppHostFixture fixture, ITestOutputHe
         await Expect(page.Locator("#recent-rows")).ToContainTextAsync("console.burst");
         Assert.True(await page.Locator("#recent-rows tr").CountAsync() >= 10, "the table of recent events fills up");
 
+        // The same in CloudEvents batches: every event of every batch is counted.
+        await page.Locator("#burst-mode").SelectOptionAsync("batch");
+        await page.Locator("#burst-count").FillAsync("1000");
+        await page.Locator("#burst-rate").FillAsync("500");
+        await page.Locator("#burst-start").ClickAsync();
+        await Expect(page.Locator("#burst-state")).ToContainTextAsync(new Regex("^(done|slower than asked)"));
+        await Expect(page.Locator("#burst-accepted")).ToHaveTextAsync("1,000");
+        await Expect(page.Locator("#burst-failed")).ToHaveTextAsync("0");
+        await Expect(page.Locator("#burst-codes")).ToHaveTextAsync(new Regex("^202 × [0-9]+$"));
+
         var screenshot = ScreenshotPath();
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
         output.WriteLine($"Screenshot: {screenshot}");

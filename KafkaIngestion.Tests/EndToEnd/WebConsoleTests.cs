@@ -40,7 +40,7 @@ public sealed class WebConsoleTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task TheDashboardLinksToTheWebConsoleWithTheKeyInTheFragment()
+    public void TheDashboardLinksToTheWebConsoleWithTheKeyInTheFragment()
     {
         var url = new Uri(WebConsoleUrl(fixture));
 
