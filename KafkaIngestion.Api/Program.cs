@@ -1,4 +1,5 @@
 using KafkaIngestion.Api;
+using KafkaIngestion.Api.WebConsole;
 using KafkaIngestion.Events;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ builder.Services.ConfigureHttpJsonOptions(options =>
     options.SerializerOptions.TypeInfoResolverChain.Insert(0, EventResultsJsonContext.Default);
     options.SerializerOptions.TypeInfoResolverChain.Insert(1, EventsJsonContext.Default);
     options.SerializerOptions.TypeInfoResolverChain.Insert(2, ApiJsonContext.Default);
+    options.SerializerOptions.TypeInfoResolverChain.Insert(3, ConsoleJsonContext.Default);
 });
 
 builder.Services.AddOptions<IngestionOptions>()
@@ -43,6 +45,24 @@ builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
 builder.Services.AddSingleton<IngestionGate>();
 builder.Services.AddSingleton<InFlightBudget>();
+// The web console: one feed for every open page, polling the consumer only while someone watches.
+builder.Services.AddOptions<ConsoleOptions>()
+    .BindConfiguration(ConsoleOptions.Section)
+    .ValidateDataAnnotations()
+    .ValidateOnStart();
+// A poll a second is its own retry and must answer within Console:PollTimeout: the default
+// retries would only log a warning a second while the consumer is down. (Marked for evaluation
+// in Microsoft.Extensions.Http.Resilience, but it is the documented way to opt one client out.)
+#pragma warning disable EXTEXP0001
+builder.Services.AddHttpClient(ConsumerPoller.HttpClientName, (services, http) =>
+        http.BaseAddress = services.GetRequiredService<IOptions<ConsoleOptions>>().Value.ConsumerUrl)
+    .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+// HttpClient logs every request at Information: four lines a second per poll would bury the API's own logs.
+builder.Logging.AddFilter($"System.Net.Http.HttpClient.{ConsumerPoller.HttpClientName}", LogLevel.Warning);
+builder.Services.AddSingleton<ConsumerPoller>();
+builder.Services.AddSingleton<ConsoleFeed>();
+builder.Services.AddHostedService(services => services.GetRequiredService<ConsoleFeed>());
 builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults,
     (services, producer) =>
     {
@@ -62,10 +82,20 @@ if (app.Environment.IsDevelopment())
     app.MapScalarApiReference();
 }
 
+// The web console's page at /. Routing runs before these (WebApplication puts it first), and
+// both return at once for a request that matched an endpoint: ingestion never reaches the disk.
+app.UseDefaultFiles();
+app.UseStaticFiles(new StaticFileOptions
+{
+    // Revalidated each time (ETag): a new version of the API never runs an old script.
+    OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
+});
+
 // One gate instance for every ingestion endpoint, so a key's rate limit spans all of them.
 app.MapEventsApi()
     .AddEndpointFilter(app.Services.GetRequiredService<IngestionGate>());
 app.MapStatusApi();
+app.MapConsoleApi();
 app.MapDefaultEndpoints();
 
 app.Run();

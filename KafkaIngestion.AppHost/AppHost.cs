@@ -20,7 +20,26 @@ var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
     })
     .WithEnvironment("Ingestion__ApiKeys__0", apiKey)
     .WithReference(kafka).WaitFor(kafka)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    // The web console at / shows how Kafka is provided (and warns when it is in memory only).
+    .WithEnvironment("Console__BrokerMode", kafka.Resource.Mode.ToString().ToLowerInvariant())
+    // The dashboard links to the console with the key in the URL's fragment, which browsers never
+    // send to a server: the page keeps it, and the API itself never hands the key out.
+    .WithUrls(async context =>
+    {
+        if (context.GetEndpoint("http") is not { } endpoint)
+        {
+            return;
+        }
+
+        var key = await apiKey.Resource.GetValueAsync(context.CancellationToken);
+        context.Urls.Add(new ResourceUrlAnnotation
+        {
+            Url = $"{endpoint.Url}/#key={Uri.EscapeDataString(key ?? "")}",
+            DisplayText = "Web console",
+            Endpoint = endpoint,
+        });
+    });
 
 // Where services keep files (the consumer's SQLite store): DataDirectory, or .data next to the AppHost.
 var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data"));
@@ -38,6 +57,11 @@ if (builder.Configuration["Consumer:Store"] == "postgres")
 {
     consumer.WithEventsDatabase(builder);
 }
+
+// The web console asks the consumer for its throughput, lag and newest events once a second
+// while a page is open. Not WaitFor: ingestion does not need the consumer, and the console says
+// when it cannot reach it.
+api.WithReference(consumer);
 
 // The load generator waits for the dashboard: "Start a load run" asks for the numbers, sends,
 // checks with the consumer that nothing was lost, and writes its report under DataDirectory.

@@ -34,10 +34,14 @@ internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids, bool IncludeDe
 /// <param name="StoredAfterMs">When asked: per stored id, milliseconds from the event's time (its acceptance by the API unless the sender set a time) to its storage.</param>
 internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed, IReadOnlyDictionary<string, double>? StoredAfterMs = null);
 
+/// <param name="Events">Newest first.</param>
+internal sealed record RecentEventsResult(IReadOnlyList<RecentEvent> Events);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ConsumerStatus))]
 [JsonSerializable(typeof(ProcessedQuery))]
 [JsonSerializable(typeof(ProcessedQueryResult))]
+[JsonSerializable(typeof(RecentEventsResult))]
 [JsonSerializable(typeof(ReplayRequest))]
 [JsonSerializable(typeof(DeadLetterReprocessResult))]
 internal sealed partial class ConsumerJsonContext : JsonSerializerContext;
@@ -52,6 +56,7 @@ internal static class ConsumerStatusApi
         var api = app.MapGroup("").WithTags("Status");
         api.MapGet("/status", GetStatus).WithName("GetConsumerStatus");
         api.MapPost("/processed/query", QueryProcessed).WithName("QueryProcessed");
+        api.MapGet("/processed/recent", GetRecentEvents).WithName("GetRecentEvents");
         app.MapPost("/replay", Replay).WithTags("Operations").WithName("Replay");
         app.MapPost("/dead-letters/reprocess", ReprocessDeadLetters).WithTags("Operations").WithName("ReprocessDeadLetters");
         return app;
@@ -112,6 +117,20 @@ internal static class ConsumerStatusApi
         return TypedResults.Ok(new ConsumerStatus(
             loop.State, consumer.MemberId ?? "", counters.Processed, counters.Duplicates, counters.DeadLettered, counters.GapEvents, counters.StoreRetries,
             loop.ConsumeErrors, loop.LastError, loop.LastErrorAt, partitions));
+    }
+
+    /// <summary>The newest events this replica stored (what the API's web console shows), newest first.</summary>
+    public static Results<Ok<RecentEventsResult>, ValidationProblem> GetRecentEvents(RecentEvents recent, int limit = 20)
+    {
+        if (limit is < 1 or > RecentEvents.Capacity)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["limit"] = [$"Ask for between 1 and {RecentEvents.Capacity} events."],
+            });
+        }
+
+        return TypedResults.Ok(new RecentEventsResult(recent.Newest(limit)));
     }
 
     public static Results<Ok<ProcessedQueryResult>, ValidationProblem, ProblemHttpResult> QueryProcessed(ProcessedQuery query, IEventStore store)

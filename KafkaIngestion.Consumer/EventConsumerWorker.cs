@@ -20,6 +20,7 @@ internal sealed partial class EventConsumerWorker(
     DeadLetterWriter deadLetters,
     ConsumerCounters counters,
     ConsumerMetrics metrics,
+    RecentEvents recentEvents,
     ConsumerLoopState loopState,
     ReplayRequests replays,
     IOptions<ConsumerOptions> options,
@@ -312,6 +313,7 @@ internal sealed partial class EventConsumerWorker(
             try
             {
                 stored = retry ? StoreWithRetries(valid, stoppingToken) : store.Store(valid);
+                recentEvents.Record(valid, timeProvider.GetUtcNow());
             }
             catch (EventStoreRejectedException ex) when (retry)
             {
@@ -357,6 +359,7 @@ internal sealed partial class EventConsumerWorker(
                 try
                 {
                     var stored = StoreWithRetries([events[i]], stoppingToken);
+                    recentEvents.Record([events[i]], timeProvider.GetUtcNow());
                     inserted += stored.Inserted;
                     duplicates += stored.Duplicates;
                     break;

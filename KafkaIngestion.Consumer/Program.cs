@@ -29,6 +29,7 @@ builder.AddKafkaProducer<string?, byte[]>("kafka", (_, config) =>
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<ConsumerCounters>();
 builder.Services.AddSingleton<ConsumerMetrics>();
+builder.Services.AddSingleton<RecentEvents>();
 builder.Services.AddSingleton<ConsumerLoopState>();
 builder.Services.AddSingleton<ReplayRequests>();
 builder.Services.AddSingleton<DeadLetterWriter>();

@@ -18,6 +18,13 @@ public static class Extensions
     private const string HealthEndpointPath = "/health";
     private const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>
+    /// Marks a request as a status poll (the API's web console reads the consumer's status once a
+    /// second while someone watches). Like health probes, such requests are not traced: they
+    /// would bury real traffic in the dashboard.
+    /// </summary>
+    public const string StatusPollHeader = "X-Status-Poll";
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
@@ -58,7 +65,8 @@ public static class Extensions
                         // Health probes arrive every few seconds; tracing them buries real traffic.
                         options.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && !context.Request.Headers.ContainsKey(StatusPollHeader))
                     .AddHttpClientInstrumentation();
             });
 

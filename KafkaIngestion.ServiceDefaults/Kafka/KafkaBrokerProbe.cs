@@ -3,7 +3,8 @@ using Confluent.Kafka;
 namespace KafkaIngestion.ServiceDefaults.Kafka;
 
 /// <summary>The outcome of asking the cluster for its metadata.</summary>
-public sealed record KafkaBrokerState(bool Reachable, int BrokerCount, string? Error, DateTimeOffset CheckedAt);
+/// <param name="TopicPartitions">The partition count of each topic the metadata named; empty when the cluster was not reached.</param>
+public sealed record KafkaBrokerState(bool Reachable, int BrokerCount, string? Error, DateTimeOffset CheckedAt, IReadOnlyDictionary<string, int>? TopicPartitions = null);
 
 /// <summary>
 /// Asks the cluster for metadata through an existing client's connections (a dependent admin
@@ -61,7 +62,11 @@ public sealed class KafkaBrokerProbe(Handle clientHandle, TimeSpan timeout, Time
         try
         {
             var metadata = _admin.Value.GetMetadata(timeout);
-            return new KafkaBrokerState(metadata.Brokers.Count > 0, metadata.Brokers.Count, null, timeProvider.GetUtcNow());
+            // The same answer names every topic and its partitions: kept for status pages.
+            var partitions = metadata.Topics
+                .Where(t => t.Error.Code == ErrorCode.NoError)
+                .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+            return new KafkaBrokerState(metadata.Brokers.Count > 0, metadata.Brokers.Count, null, timeProvider.GetUtcNow(), partitions);
         }
         catch (KafkaException ex)
         {

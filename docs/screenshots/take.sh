@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Takes the README's dashboard screenshots in headless Chromium: starts the AppHost (embedded
-# Kafka), starts an open-loop load run through the load generator, and photographs the
-# dashboard's resources page, one event's trace, and the throughput and lag metrics into docs/images.
+# Takes the README's screenshots in headless Chromium: starts the AppHost (embedded Kafka),
+# starts an open-loop load run through the load generator, and photographs the dashboard's
+# resources page, one event's trace, the throughput and lag metrics, and the API's web console
+# (with an event sent through its form and a burst under way) into docs/images.
 # Usage: bash docs/screenshots/take.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+
+namespace KafkaIngestion.Api.WebConsole;
+
+/// <summary>One reading of the consumer: its status and newest events, or why it did not answer.</summary>
+internal sealed record ConsumerReading(ConsumerStatusReading? Status, IReadOnlyList<ProcessedEventView> Recent, string? Error)
+{
+    public static ConsumerReading Unreachable(string error) => new(null, [], error);
+}
+
+/// <summary>
+/// Reads the consumer's <c>GET /status</c> and <c>GET /processed/recent</c> over HTTP for the web
+/// console. The API does not depend on the consumer: whatever goes wrong (not started, crashed,
+/// not configured, slow) becomes an answer that says the consumer is unreachable, within
+/// <see cref="ConsoleOptions.PollTimeout"/>.
+/// </summary>
+internal sealed class ConsumerPoller(IHttpClientFactory httpClients, IOptions<ConsoleOptions> options)
+{
+    /// <summary>The named HTTP client (base address Console:ConsumerUrl); one per poll, so the factory rotates its handlers.</summary>
+    public const string HttpClientName = "console-consumer";
+
+    public async Task<ConsumerReading> ReadAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.PollTimeout);
+        // A poll every second while someone watches: traced, it would bury real traffic in the
+        // dashboard (the consumer leaves requests marked as status polls untraced too).
+        using var untraced = SuppressInstrumentationScope.Begin();
+        var http = httpClients.CreateClient(HttpClientName);
+        try
+        {
+            var status = GetAsync(http, "status", ConsoleJsonContext.Default.ConsumerStatusReading, timeout.Token);
+            var recent = GetAsync(http,
+                string.Create(CultureInfo.InvariantCulture, $"processed/recent?limit={settings.RecentEvents}"),
+                ConsoleJsonContext.Default.RecentEventsReading, timeout.Token);
+            await Task.WhenAll(status, recent).ConfigureAwait(false);
+            return new ConsumerReading(await status.ConfigureAwait(false), (await recent.ConfigureAwait(false)).Events, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ConsumerReading.Unreachable($"no answer within {settings.PollTimeout.TotalMilliseconds:F0} ms");
+        }
+        catch (HttpRequestException ex)
+        {
+            return ConsumerReading.Unreachable(ex.StatusCode is { } code ? $"answered {(int)code} {code}" : ex.Message);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            return ConsumerReading.Unreachable($"answered something that is not its status: {ex.Message}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Service discovery found no address for the consumer (the API runs without the AppHost).
+            return ConsumerReading.Unreachable(ex.Message);
+        }
+    }
+
+    private static async Task<T> GetAsync<T>(HttpClient http, string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.StatusPollHeader, "web-console");
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
+            ?? throw new JsonException("The answer was null.");
+    }
+}
