@@ -2,26 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
+using KafkaIngestion.ConsumerApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace KafkaIngestion.Consumer;
-
-/// <param name="Member">This replica's id in the consumer group (empty until it joined).</param>
-internal sealed record ConsumerStatus(
-    string State,
-    string Member,
-    long Processed,
-    long Duplicates,
-    long DeadLettered,
-    long GapEvents,
-    long StoreRetries,
-    long ConsumeErrors,
-    string? LastError,
-    DateTimeOffset? LastErrorAt,
-    IReadOnlyList<PartitionLag> Partitions);
-
-/// <param name="Lag">Records in the partition after this member's position; null until it has read from it.</param>
-internal sealed record PartitionLag(int Partition, long? Position, long? HighWatermark, long? Lag);
 
 /// <summary>Where to replay from: <c>earliest</c>, or an RFC 3339 time.</summary>
 internal sealed record ReplayRequest(string? From);
@@ -34,14 +18,9 @@ internal sealed record ProcessedQuery(IReadOnlyList<string>? Ids, bool IncludeDe
 /// <param name="StoredAfterMs">When asked: per stored id, milliseconds from the event's time (its acceptance by the API unless the sender set a time) to its storage.</param>
 internal sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed, IReadOnlyDictionary<string, double>? StoredAfterMs = null);
 
-/// <param name="Events">Newest first.</param>
-internal sealed record RecentEventsResult(IReadOnlyList<RecentEvent> Events);
-
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(ConsumerStatus))]
 [JsonSerializable(typeof(ProcessedQuery))]
 [JsonSerializable(typeof(ProcessedQueryResult))]
-[JsonSerializable(typeof(RecentEventsResult))]
 [JsonSerializable(typeof(ReplayRequest))]
 [JsonSerializable(typeof(DeadLetterReprocessResult))]
 internal sealed partial class ConsumerJsonContext : JsonSerializerContext;

@@ -1,12 +1,16 @@
 using KafkaIngestion.Consumer;
 using KafkaIngestion.Consumer.Storage;
+using KafkaIngestion.ConsumerApi;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(options =>
-    options.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsumerJsonContext.Default));
+{
+    options.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsumerJsonContext.Default);
+    options.SerializerOptions.TypeInfoResolverChain.Insert(1, ConsumerApiJsonContext.Default);
+});
 
 builder.Services.AddOptions<ConsumerOptions>()
     .BindConfiguration(ConsumerOptions.Section)

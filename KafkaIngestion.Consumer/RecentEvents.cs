@@ -1,20 +1,8 @@
 using System.Text;
 using KafkaIngestion.Consumer.Storage;
+using KafkaIngestion.ConsumerApi;
 
 namespace KafkaIngestion.Consumer;
-
-/// <summary>An event this consumer stored, as the web console's table of recent events shows it.</summary>
-/// <param name="Data">The payload's start as text (at most <see cref="RecentEvents.DataPreviewBytes"/> bytes of it), or a note of its size when it is not text.</param>
-internal sealed record RecentEvent(
-    string Id,
-    string Type,
-    string Source,
-    string? Key,
-    int Partition,
-    long Offset,
-    DateTimeOffset Time,
-    DateTimeOffset StoredAt,
-    string Data);
 
 /// <summary>
 /// The newest events this consumer stored, kept in memory for the API's web console, which asks

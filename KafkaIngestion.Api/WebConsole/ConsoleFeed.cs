@@ -199,7 +199,7 @@ internal sealed partial class ConsoleFeed(
             status.DeadLettered,
             status.GapEvents,
             known.Count == 0 ? null : known.Sum(p => p.Lag!.Value),
-            status.Partitions,
+            [.. status.Partitions.Select(p => new PartitionLagView(p.Partition, p.Lag))],
             reading.Recent);
     }
 

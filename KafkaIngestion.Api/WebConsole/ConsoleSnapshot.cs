@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using KafkaIngestion.ConsumerApi;
 
 namespace KafkaIngestion.Api.WebConsole;
 
@@ -39,37 +40,10 @@ internal sealed record ConsumerView(
     long? GapEvents,
     long? Lag,
     IReadOnlyList<PartitionLagView> Partitions,
-    IReadOnlyList<ProcessedEventView> Recent);
+    IReadOnlyList<RecentEvent> Recent);
 
 internal sealed record PartitionLagView(int Partition, long? Lag);
 
-/// <param name="Data">The start of the payload as text, as the consumer shows it.</param>
-internal sealed record ProcessedEventView(
-    string Id,
-    string Type,
-    string Source,
-    string? Key,
-    int Partition,
-    long Offset,
-    DateTimeOffset Time,
-    DateTimeOffset StoredAt,
-    string Data);
-
-/// <summary>The part of the consumer's <c>GET /status</c> the console reads.</summary>
-internal sealed record ConsumerStatusReading(
-    string State,
-    string Member,
-    long Processed,
-    long Duplicates,
-    long DeadLettered,
-    long GapEvents,
-    IReadOnlyList<PartitionLagView> Partitions);
-
-/// <summary>The consumer's <c>GET /processed/recent</c>.</summary>
-internal sealed record RecentEventsReading(IReadOnlyList<ProcessedEventView> Events);
-
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ConsoleSnapshot))]
-[JsonSerializable(typeof(ConsumerStatusReading))]
-[JsonSerializable(typeof(RecentEventsReading))]
 internal sealed partial class ConsoleJsonContext : JsonSerializerContext;

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using KafkaIngestion.ConsumerApi;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 
 namespace KafkaIngestion.Api.WebConsole;
 
 /// <summary>One reading of the consumer: its status and newest events, or why it did not answer.</summary>
-internal sealed record ConsumerReading(ConsumerStatusReading? Status, IReadOnlyList<ProcessedEventView> Recent, string? Error)
+internal sealed record ConsumerReading(ConsumerStatus? Status, IReadOnlyList<RecentEvent> Recent, string? Error)
 {
     public static ConsumerReading Unreachable(string error) => new(null, [], error);
 }
@@ -33,10 +34,10 @@ internal sealed class ConsumerPoller(IHttpClientFactory httpClients, IOptions<Co
         var http = httpClients.CreateClient(HttpClientName);
         try
         {
-            var status = GetAsync(http, "status", ConsoleJsonContext.Default.ConsumerStatusReading, timeout.Token);
+            var status = GetAsync(http, "status", ConsumerApiJsonContext.Default.ConsumerStatus, timeout.Token);
             var recent = GetAsync(http,
                 string.Create(CultureInfo.InvariantCulture, $"processed/recent?limit={settings.RecentEvents}"),
-                ConsoleJsonContext.Default.RecentEventsReading, timeout.Token);
+                ConsumerApiJsonContext.Default.RecentEventsResult, timeout.Token);
             await Task.WhenAll(status, recent).ConfigureAwait(false);
             return new ConsumerReading(await status.ConfigureAwait(false), (await recent.ConfigureAwait(false)).Events, null);
         }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using KafkaIngestion.Api;
 using KafkaIngestion.Api.WebConsole;
-using KafkaIngestion.Consumer;
+using KafkaIngestion.ConsumerApi;
 using KafkaIngestion.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -261,9 +261,9 @@ public sealed class ConsoleFeedTests : IDisposable
                 "/status" => JsonSerializer.Serialize(
                     new ConsumerStatus("running", "member-1", Processed, 0, 0, 0, 0, 0, null, null,
                         [new PartitionLag(0, 5, 8, 3), new PartitionLag(1, null, null, null), new PartitionLag(2, 10, 14, 4)]),
-                    ConsumerJsonContext.Default.ConsumerStatus),
+                    ConsumerApiJsonContext.Default.ConsumerStatus),
                 "/processed/recent" => JsonSerializer.Serialize(
-                    new RecentEventsResult([Recent("newest"), Recent("older")]), ConsumerJsonContext.Default.RecentEventsResult),
+                    new RecentEventsResult([Recent("newest"), Recent("older")]), ConsumerApiJsonContext.Default.RecentEventsResult),
                 _ => "{}",
             };
             return new HttpResponseMessage(Status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };

@@ -1,5 +1,6 @@
 using System.Text;
 using KafkaIngestion.Consumer;
+using KafkaIngestion.ConsumerApi;
 using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.Events;
 
