@@ -8,13 +8,23 @@ namespace KafkaIngestion.Api;
 /// <summary>What the broker said about one event.</summary>
 internal readonly record struct PublishOutcome(bool Stored, int Partition, long Offset, ErrorCode Error, string? Reason)
 {
+    /// <summary>
+    /// The broker (or the client, before sending: librdkafka uses the same code) refused the record for its size: sending it
+    /// again cannot help, so it is answered like invalid input, not like an outage.
+    /// </summary>
+    public bool TooLarge => IsTooLarge(Error);
+
     public static PublishOutcome Failed(Error error) => new(false, -1, -1, error.Code, error.Reason);
+
+    public static bool IsTooLarge(ErrorCode code) =>
+        code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge;
 }
 
 /// <summary>
 /// Writes events to Kafka and waits for the broker's acknowledgement of each, so that the API
 /// answers 2xx only for events the broker durably holds, and answers within
-/// <see cref="IngestionOptions.PublishTimeout"/> whatever the broker does.
+/// <see cref="IngestionOptions.PublishTimeout"/> of the request's first produce whatever the
+/// broker does: time spent waiting for room in a full queue comes out of the same deadline.
 /// </summary>
 internal sealed partial class EventPublisher(
     IProducer<string?, byte[]> producer,
@@ -43,6 +53,8 @@ internal sealed partial class EventPublisher(
         config.CompressionType = CompressionType.Lz4;
         config.LingerMs = 1;
         config.MessageTimeoutMs = (int)ingestion.PublishTimeout.TotalMilliseconds;
+        // Events are checked against this limit before they are produced (EventDraft).
+        config.MessageMaxBytes = ingestion.MaxRecordBytes;
         config.SocketNagleDisable = true;
         // Bounded memory: past these the producer says "queue full" and requests wait, then 503.
         config.QueueBufferingMaxMessages = 500_000;
@@ -108,7 +120,21 @@ internal sealed partial class EventPublisher(
             throw;
         }
 
-        var outcomes = await deliveries.Task.WaitAsync(cancellationToken);
+        PublishOutcome[] outcomes;
+        var remaining = options.Value.PublishTimeout - timeProvider.GetElapsedTime(started);
+        try
+        {
+            outcomes = await deliveries.Task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, timeProvider, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The producer's own message timeout starts when a record is produced, which may be
+            // late in the deadline after waiting for queue room; the answer may not wait for it.
+            // Records still in the producer may yet be stored: the 503 names their ids.
+            deliveries.Expire(new Error(ErrorCode.Local_MsgTimedOut, "no acknowledgement within Ingestion:PublishTimeout"));
+            outcomes = await deliveries.Task;
+        }
+
         metrics.RecordPublished(events.Count, timeProvider.GetElapsedTime(started));
         if (outcomes is [{ Stored: true } single])
         {
@@ -125,10 +151,14 @@ internal sealed partial class EventPublisher(
         return outcomes;
     }
 
-    /// <summary>Collects delivery reports, which arrive on librdkafka's thread in any order.</summary>
+    /// <summary>
+    /// Collects delivery reports, which arrive on librdkafka's thread in any order. Each event's
+    /// outcome is settled once: by its report, or by the deadline, whichever comes first.
+    /// </summary>
     private sealed class PendingDeliveries(int count, IngestionCounters counters)
     {
         private readonly PublishOutcome[] _outcomes = new PublishOutcome[count];
+        private readonly int[] _settled = new int[count];
         private readonly TaskCompletionSource<PublishOutcome[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _remaining = count;
         private int _failed;
@@ -139,6 +169,11 @@ internal sealed partial class EventPublisher(
 
         public void Complete(int index, DeliveryReport<string?, byte[]> report)
         {
+            if (!Settle(index))
+            {
+                return; // answered already (deadline passed); the answer stands
+            }
+
             // Only an event the broker persisted counts as stored; "possibly persisted" is a failure
             // the client must retry (the id makes the retry harmless downstream).
             if (report.Error.Code == ErrorCode.NoError && report.Status == PersistenceStatus.Persisted)
@@ -149,17 +184,40 @@ internal sealed partial class EventPublisher(
             }
             else
             {
-                Fail(index, report.Error.Code == ErrorCode.NoError
+                Failed(index, report.Error.Code == ErrorCode.NoError
                     ? new Error(ErrorCode.Local_Fail, $"delivery status {report.Status}")
-                    : report.Error);
+                    : report.Error, counted: true);
             }
         }
 
         public void Fail(int index, Error error, bool counted = true)
         {
+            if (Settle(index))
+            {
+                Failed(index, error, counted);
+            }
+        }
+
+        /// <summary>Fails every event whose report has not come yet.</summary>
+        public void Expire(Error error)
+        {
+            for (var i = 0; i < _outcomes.Length; i++)
+            {
+                Fail(i, error);
+            }
+        }
+
+        private bool Settle(int index) => Interlocked.Exchange(ref _settled[index], 1) == 0;
+
+        private void Failed(int index, Error error, bool counted)
+        {
             _outcomes[index] = PublishOutcome.Failed(error);
             Interlocked.Increment(ref _failed);
-            if (counted)
+            if (counted && PublishOutcome.IsTooLarge(error.Code))
+            {
+                counters.RecordRejected(RejectionReasons.RecordTooLarge);
+            }
+            else if (counted)
             {
                 counters.RecordFailed(error.Code.ToString());
             }

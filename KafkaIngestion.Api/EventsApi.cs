@@ -121,7 +121,7 @@ internal static class EventsApi
                 return TooLarge($"The body is larger than {settings.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes).");
             }
 
-            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes);
+            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes);
             parsed = read(body.Span, defaults);
         }
         catch (BadHttpRequestException ex)
@@ -171,6 +171,11 @@ internal static class EventsApi
 
     private static IResult SingleAnswer(HttpContext context, IngestEvent ingestEvent, PublishOutcome outcome, string topic, IngestionOptions settings)
     {
+        if (outcome.TooLarge)
+        {
+            return TooLarge($"Kafka refused the event for its size ({outcome.Error}: {outcome.Reason}); do not send it again as it is.");
+        }
+
         if (!outcome.Stored)
         {
             return NotStored(context, settings, [ingestEvent.Id],
@@ -200,6 +205,13 @@ internal static class EventsApi
                 accepted++;
                 results[i] = new BatchEventResult(i, BatchEventResult.AcceptedStatus, ingestEvent.Id, outcome.Partition, outcome.Offset);
             }
+            else if (outcome.TooLarge)
+            {
+                // Permanent: resending cannot help, so it is reported like invalid input.
+                rejected++;
+                results[i] = new BatchEventResult(i, BatchEventResult.RejectedStatus, ingestEvent.Id,
+                    Errors: new Dictionary<string, string[]> { ["$"] = [$"Kafka refused the event for its size ({outcome.Error}: {outcome.Reason})."] });
+            }
             else
             {
                 failed++;
@@ -211,6 +223,16 @@ internal static class EventsApi
         {
             return NotStored(context, settings, [.. parsed.Events.Select(e => e!.Id)],
                 $"Kafka did not acknowledge any of the {failed} events. They may or may not have been stored: send them again later with the same ids.");
+        }
+
+        if (accepted == 0 && failed == 0)
+        {
+            // Every event refused, some only by the broker (for size): the same 400 as a batch
+            // whose events all failed validation.
+            return TypedResults.ValidationProblem(
+                results.SelectMany(r => (r.Errors ?? new Dictionary<string, string[]>()).Select(e => (Key: $"[{r.Index}].{e.Key}", e.Value)))
+                    .ToDictionary(e => e.Key, e => e.Value),
+                title: "Every event of the batch is invalid");
         }
 
         if (failed > 0)

@@ -45,6 +45,7 @@ internal static class RejectionReasons
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string BodyTooLarge = "body_too_large";
     public const string BatchTooLarge = "batch_too_large";
+    public const string RecordTooLarge = "record_too_large";
     public const string Unauthorized = "unauthorized";
     public const string RateLimited = "rate_limited";
 }

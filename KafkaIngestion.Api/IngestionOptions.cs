@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace KafkaIngestion.Api;
 
 /// <summary>How the API takes and writes events, bound from <c>Ingestion</c>.</summary>
-internal sealed class IngestionOptions
+internal sealed class IngestionOptions : IValidatableObject
 {
     public const string Section = "Ingestion";
 
@@ -22,6 +22,16 @@ internal sealed class IngestionOptions
     /// <summary>Largest payload of one event (Kafka's default record limit is 1 MB).</summary>
     [Range(1, 64 * 1024 * 1024)]
     public int MaxEventBytes { get; set; } = 900 * 1024;
+
+    /// <summary>
+    /// Largest Kafka record one event may become: data, key and <c>ce_*</c> headers plus
+    /// <see cref="Input.EventDraft.RecordOverheadBytes"/>. Larger events are refused as invalid
+    /// (400, or "rejected" in a batch) instead of failing at the broker on every resend. It is
+    /// also the producer's message.max.bytes; the default is Kafka's own default. Raise it only
+    /// together with the topic's max.message.bytes.
+    /// </summary>
+    [Range(64 * 1024, 64 * 1024 * 1024)]
+    public int MaxRecordBytes { get; set; } = 1_000_000;
 
     /// <summary>
     /// Request bytes worked on at once; further requests wait (up to <see cref="PublishTimeout"/>)
@@ -60,4 +70,14 @@ internal sealed class IngestionOptions
     /// <summary>Requests a key may make at once above its steady rate; default: one second's worth.</summary>
     [Range(0, 10_000_000)]
     public int RateLimitBurst { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxEventBytes + Input.EventDraft.RecordOverheadBytes > MaxRecordBytes)
+        {
+            yield return new ValidationResult(
+                $"Ingestion:MaxEventBytes ({MaxEventBytes}) leaves no room for the attributes within Ingestion:MaxRecordBytes ({MaxRecordBytes}).",
+                [nameof(MaxEventBytes), nameof(MaxRecordBytes)]);
+        }
+    }
 }

@@ -4,7 +4,11 @@ using KafkaIngestion.Events;
 namespace KafkaIngestion.Api.Input;
 
 /// <summary>What the request said about the defaults the API fills in, and its limits.</summary>
-internal readonly record struct EventDefaults(string Source, DateTimeOffset Now, int MaxEventBytes);
+/// <param name="MaxRecordBytes">
+/// Largest Kafka record an event may become (key, data and <c>ce_*</c> headers, with room for
+/// the trace context and the record's framing); 0 leaves it unchecked.
+/// </param>
+internal readonly record struct EventDefaults(string Source, DateTimeOffset Now, int MaxEventBytes, int MaxRecordBytes = 0);
 
 /// <summary>
 /// The attributes of one event as read from a request (any of the three CloudEvents HTTP
@@ -22,6 +26,12 @@ internal sealed class EventDraft
     public const int MaxExtensions = 32;
     public const int MaxDataSchemaLength = 2048;
     public const int MaxContentTypeLength = 256;
+
+    /// <summary>
+    /// What a record carries besides the event: trace context headers (a tracestate may be 512
+    /// characters) and librdkafka's framing of the record and its batch.
+    /// </summary>
+    public const int RecordOverheadBytes = 1024;
 
     public string? SpecVersion { get; set; }
 
@@ -161,7 +171,7 @@ internal sealed class EventDraft
             return null;
         }
 
-        return new IngestEvent(
+        var ingestEvent = new IngestEvent(
             Id ?? Guid.CreateVersion7().ToString(),
             Type!,
             Source ?? defaults.Source,
@@ -174,6 +184,18 @@ internal sealed class EventDraft
             DataSchema = DataSchema,
             Extensions = (IReadOnlyList<KeyValuePair<string, string>>?)Extensions ?? [],
         };
+
+        // Each attribute may be within its limit and the whole still too large for one Kafka
+        // record; the broker would refuse it on every resend, so it is refused here, as invalid.
+        if (defaults.MaxRecordBytes > 0
+            && CloudEventKafkaBinding.RecordSize(ingestEvent) + RecordOverheadBytes is var recordSize
+            && recordSize > defaults.MaxRecordBytes)
+        {
+            problems.Add(prefix + "$", $"The event would be a Kafka record of {recordSize} bytes (data, key and attributes); at most {defaults.MaxRecordBytes} are allowed.");
+            return null;
+        }
+
+        return ingestEvent;
     }
 
     private static void CheckOptional(EventProblems problems, string prefix, string field, string? value, int maxLength)

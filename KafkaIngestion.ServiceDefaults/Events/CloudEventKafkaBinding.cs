@@ -67,6 +67,43 @@ public static class CloudEventKafkaBinding
     }
 
     /// <summary>
+    /// The bytes the record of <paramref name="ingestEvent"/> holds: key, value, and every
+    /// header's name and value, as <see cref="ToMessage"/> writes them. Kafka limits a record's
+    /// size (message.max.bytes); the API checks against this before it produces, so an event too
+    /// large for the broker is refused as invalid rather than failing at the broker.
+    /// </summary>
+    public static int RecordSize(IngestEvent ingestEvent)
+    {
+        ArgumentNullException.ThrowIfNull(ingestEvent);
+
+        var size = ingestEvent.Data.Length
+            + (ingestEvent.Key is { } key ? Encoding.UTF8.GetByteCount(key) : 0)
+            + SpecVersionHeader.Length + SpecVersion.Length
+            + IdHeader.Length + Encoding.UTF8.GetByteCount(ingestEvent.Id)
+            + TypeHeader.Length + Encoding.UTF8.GetByteCount(ingestEvent.Type)
+            + SourceHeader.Length + Encoding.UTF8.GetByteCount(ingestEvent.Source)
+            // A DateTimeOffset in round-trip ("O") form is always 33 characters.
+            + TimeHeader.Length + 33
+            + ContentTypeHeader.Length + Encoding.UTF8.GetByteCount(ingestEvent.DataContentType);
+        if (ingestEvent.Subject is { } subject)
+        {
+            size += SubjectHeader.Length + Encoding.UTF8.GetByteCount(subject);
+        }
+
+        if (ingestEvent.DataSchema is { } dataSchema)
+        {
+            size += DataSchemaHeader.Length + Encoding.UTF8.GetByteCount(dataSchema);
+        }
+
+        foreach (var (name, value) in ingestEvent.Extensions)
+        {
+            size += HeaderPrefix.Length + name.Length + Encoding.UTF8.GetByteCount(value);
+        }
+
+        return size;
+    }
+
+    /// <summary>
     /// Reads an event record. Returns false with a reason when a required attribute is missing
     /// or malformed, so that the caller can dead-letter the record instead of guessing.
     /// </summary>

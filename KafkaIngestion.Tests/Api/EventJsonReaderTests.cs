@@ -204,4 +204,23 @@ public sealed class EventJsonReaderTests
 
         Assert.ThrowsAny<JsonException>(() => Simple($$"""{"type":"t","data":{{deep}}}"""));
     }
+
+    [Fact]
+    public void AnEventTooLargeForOneKafkaRecordIsRefusedAlthoughEachAttributeIsWithinItsLimit()
+    {
+        // 900 bytes of data pass MaxEventBytes (1,024); with 3 KiB of extensions the record does not
+        // fit a 4 KiB limit (room is kept for trace context and framing).
+        var defaults = Defaults with { MaxRecordBytes = 4096 };
+        var extensions = string.Join(",", Enumerable.Range(0, 3).Select(i => $"\"ext{i}\":\"{new string('x', 1000)}\""));
+        var big = $$"""{"specversion":"1.0","id":"big","type":"t","source":"/s",{{extensions}},"data":"{{new string('d', 898)}}"}""";
+        var small = """{"specversion":"1.0","id":"small","type":"t","source":"/s","data":"ok"}""";
+
+        var result = EventJsonReader.ReadBatch(Encoding.UTF8.GetBytes($"[{small},{big}]"), defaults, 10);
+
+        Assert.IsType<IngestEvent>(result.Events[0]);
+        Assert.Null(result.Events[1]);
+        var problem = Assert.Single(Assert.Single(result.Problems.ToDictionary(), p => p.Key == "[1].$").Value);
+        Assert.Contains("Kafka record", problem, StringComparison.Ordinal);
+        Assert.Contains("at most 4096", problem, StringComparison.Ordinal);
+    }
 }

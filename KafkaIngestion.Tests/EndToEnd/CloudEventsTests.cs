@@ -197,6 +197,24 @@ public sealed class CloudEventsTests(AppHostFixture fixture)
         Assert.Contains("5000", await response.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnEventTooLargeForOneKafkaRecordGets400NotARetryable503()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        // Every part within its own limit (900 KiB of data, 32 extensions of 1,024 characters of
+        // 3 UTF-8 bytes each), the whole over Kafka's 1 MB record: the broker would refuse it on every resend.
+        var extensions = string.Join(",", Enumerable.Range(0, 32).Select(i => $"\"ext{i}\":\"{new string('\u20ac', 1024)}\""));
+        var data = new string('d', 900 * 1024 - 2);
+        var body = $$"""{"specversion":"1.0","source":"urn:t","type":"t",{{extensions}},"data":"{{data}}"}""";
+
+        using var response = await fixture.Api.PostAsync("/events",
+            new StringContent(body, Encoding.UTF8, "application/cloudevents+json"), timeout.Token);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)).GetProperty("errors");
+        Assert.Contains("Kafka record", errors.GetProperty("$")[0].GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<ConsumeResult<string?, byte[]>> ReadAcceptedRecordAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);

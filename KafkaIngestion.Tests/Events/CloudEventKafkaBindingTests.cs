@@ -130,4 +130,25 @@ public sealed class CloudEventKafkaBindingTests
 
     private static string? HeaderText(Message<string?, byte[]> message, string name) =>
         message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : null;
+
+    [Fact]
+    public void RecordSizeCountsKeyDataAndEveryHeaderAsTheRecordCarriesThem()
+    {
+        var rich = Sample with
+        {
+            DataContentType = "text/plain; charset=utf-8",
+            Subject = "caf\u00e9/42",
+            DataSchema = "https://example.com/schemas/order",
+            Extensions = [new("tenant", "acme"), new("region", "\u00fcber-north")],
+        };
+
+        foreach (var ingestEvent in new[] { Sample, Sample with { Key = null }, rich })
+        {
+            var message = CloudEventKafkaBinding.ToMessage(ingestEvent);
+            var expected = (message.Key is null ? 0 : Encoding.UTF8.GetByteCount(message.Key)) + message.Value.Length
+                + message.Headers.Sum(h => Encoding.UTF8.GetByteCount(h.Key) + h.GetValueBytes().Length);
+
+            Assert.Equal(expected, CloudEventKafkaBinding.RecordSize(ingestEvent));
+        }
+    }
 }
