@@ -3,7 +3,8 @@
 #   1. a bare Kestrel endpoint that parses the same JSON and answers 202 (the HTTP ceiling),
 #   2. POST /register_event, one event per request,
 #   3. POST /events, CloudEvents batches of BATCH_SIZE (default 1,000),
-#   4. the same records produced with no HTTP at all: the Kafka client path's own ceiling.
+#   4. the same records produced with no HTTP at all: the Kafka client path's own ceiling,
+#      and plain records (no headers): the client's bare ceiling on this machine.
 # Ratios are only meaningful within one run: these machines are shared and noisy.
 # Usage: bash bench/run.sh   (DURATION=15s CONNECTIONS=256 BATCH_CONNECTIONS=32 BATCH_SIZE=1000)
 set -euo pipefail
@@ -70,6 +71,8 @@ kill "$api_pid"
 
 echo "== producer alone, 1,000,000 records, no HTTP"
 produced=$(dotnet "$bench_dll" produce --bootstrap "$bootstrap" --events 1000000 | sed -n 's/^PRODUCED=//p')
+echo "== producer alone, 1,000,000 plain records (key and value, no headers), no HTTP"
+produced_plain=$(dotnet "$bench_dll" produce --bootstrap "$bootstrap" --events 1000000 --plain | sed -n 's/^PRODUCED=//p')
 
 batch_events=$(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", (a-b)/(e-s)}')
 echo
@@ -82,4 +85,5 @@ echo
 awk -v a="$(rps register_event)" -v b="$(rps bare)" 'BEGIN {printf "register_event / bare: %.1f%%\n", 100*a/b}'
 echo "batch events acknowledged per second (API's accepted counter over the measured run): $batch_events"
 echo "same records produced with no HTTP (client ceiling): $produced"
+echo "plain records, no headers, no HTTP (the client's bare ceiling here): $produced_plain"
 echo "API peak resident memory: ${rss_peak_mb} MB"

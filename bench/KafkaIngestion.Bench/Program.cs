@@ -8,9 +8,10 @@ using KafkaIngestion.Events;
 //   bare --urls URL   a bare Kestrel endpoint that parses the same JSON and answers 202:
 //                     the most requests per second this machine can serve, for comparison
 //   store --events N  the consumer's SQLite store alone, no Kafka: its own ceiling
-//   produce --bootstrap B --events N
+//   produce --bootstrap B --events N [--plain]
 //                     the API's records (same headers, same producer settings) written with
-//                     no HTTP at all: the most events per second the Kafka client path allows
+//                     no HTTP at all: the most events per second the Kafka client path allows;
+//                     --plain writes key and value only, no headers: the client's bare ceiling
 var mode = args.FirstOrDefault();
 return mode switch
 {
@@ -56,6 +57,7 @@ static async Task<int> RunProduceAsync(string[] args)
 {
     var bootstrap = ArgAfter(args, "--bootstrap") ?? "localhost:19092";
     var count = int.Parse(ArgAfter(args, "--events") ?? "1000000", System.Globalization.CultureInfo.InvariantCulture);
+    var plain = args.Contains("--plain");
     var config = new ProducerConfig
     {
         BootstrapServers = bootstrap,
@@ -80,7 +82,9 @@ static async Task<int> RunProduceAsync(string[] args)
     for (var i = 0; i < count; i++)
     {
         var ingestEvent = new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", now, data);
-        var message = CloudEventKafkaBinding.ToMessage(ingestEvent);
+        var message = plain
+            ? new Message<string?, byte[]> { Key = ingestEvent.Key, Value = data }
+            : CloudEventKafkaBinding.ToMessage(ingestEvent);
         while (true)
         {
             try
@@ -108,7 +112,7 @@ static async Task<int> RunProduceAsync(string[] args)
 
     await done.Task;
     stopwatch.Stop();
-    Console.WriteLine($"PRODUCED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} events, {failed} failed, {stopwatch.Elapsed.TotalSeconds:F2} s)");
+    Console.WriteLine($"PRODUCED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} {(plain ? "plain records (no headers)" : "events")}, {failed} failed, {stopwatch.Elapsed.TotalSeconds:F2} s)");
     return failed == 0 ? 0 : 1;
 }
 
