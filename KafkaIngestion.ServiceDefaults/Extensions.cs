@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -61,6 +62,14 @@ public static class Extensions
         var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         // An invalid path is reported by the options' validation at start, not here.
         var prometheusPath = telemetry.Prometheus is { Enabled: true, Path: ['/', ..] path } ? new PathString(path) : (PathString?)null;
+
+        // Payloads reach the logs only through PayloadLog, at Debug, and only when asked for;
+        // the one switch lowers that category's level too, so nothing else needs changing.
+        builder.Services.TryAddSingleton<PayloadLog>();
+        if (telemetry.LogPayloads)
+        {
+            builder.Logging.AddFilter(PayloadLog.Category, LogLevel.Debug);
+        }
 
         builder.Logging.AddOpenTelemetry(logging =>
         {
