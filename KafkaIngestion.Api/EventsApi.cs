@@ -136,7 +136,7 @@ internal static class EventsApi
 
             if (payloads.Enabled && (parsed.EnvelopeProblem is not null || parsed.TooManyEvents || parsed.Events.Contains(null)))
             {
-                payloads.Refused(RejectionReasons.InvalidEvent, body.Span);
+                payloads.Refused(parsed.TooManyEvents ? RejectionReasons.BatchTooLarge : RejectionReasons.InvalidEvent, body.Span);
             }
         }
         catch (BadHttpRequestException ex)
