@@ -59,7 +59,6 @@ internal sealed partial class EventPublisher(
         // Bounded memory: past these the producer says "queue full" and requests wait, then 503.
         config.QueueBufferingMaxMessages = 500_000;
         config.QueueBufferingMaxKbytes = 128 * 1024;
-        config.StatisticsIntervalMs = 1_000;
         // Delivery reports need only status, partition and offset; by default Confluent copies
         // every message's key, value and headers back into .NET objects as well.
         config.DeliveryReportFields = "status";

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using KafkaIngestion.Api.Input;
 using KafkaIngestion.Events;
+using KafkaIngestion.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -51,20 +52,20 @@ internal static class EventsApi
 
     public static async Task<IResult> RegisterEvent(
         HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IOptions<IngestionOptions> options,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        PayloadLog payloads, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         if (!context.Request.HasJsonContentType())
         {
             return UnsupportedMediaType(counters, $"Send the event as application/json, not '{context.Request.ContentType ?? "(none)"}'.");
         }
 
-        return await IngestAsync(context, publisher, counters, budget, options.Value, timeProvider,
+        return await IngestAsync(context, publisher, counters, budget, options.Value, payloads, timeProvider,
             (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.Simple, defaults), isBatch: false, cancellationToken);
     }
 
     public static async Task<IResult> PostEvents(
         HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IOptions<IngestionOptions> options,
-        TimeProvider timeProvider, CancellationToken cancellationToken)
+        PayloadLog payloads, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var settings = options.Value;
@@ -72,19 +73,19 @@ internal static class EventsApi
 
         if (string.Equals(mediaType, StructuredMediaType, StringComparison.OrdinalIgnoreCase))
         {
-            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, payloads, timeProvider,
                 (body, defaults) => EventJsonReader.ReadSingle(body, EventJsonShape.CloudEvent, defaults), isBatch: false, cancellationToken);
         }
 
         if (string.Equals(mediaType, BatchMediaType, StringComparison.OrdinalIgnoreCase))
         {
-            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, payloads, timeProvider,
                 (body, defaults) => EventJsonReader.ReadBatch(body, defaults, settings.MaxBatchEvents), isBatch: true, cancellationToken);
         }
 
         if (BinaryModeReader.IsBinaryMode(request))
         {
-            return await IngestAsync(context, publisher, counters, budget, settings, timeProvider,
+            return await IngestAsync(context, publisher, counters, budget, settings, payloads, timeProvider,
                 (body, defaults) => BinaryModeReader.Read(request, body, defaults), isBatch: false, cancellationToken);
         }
 
@@ -96,7 +97,7 @@ internal static class EventsApi
 
     private static async Task<IResult> IngestAsync(
         HttpContext context, EventPublisher publisher, IngestionCounters counters, InFlightBudget budget, IngestionOptions settings,
-        TimeProvider timeProvider, EventBodyReader read, bool isBatch, CancellationToken cancellationToken)
+        PayloadLog payloads, TimeProvider timeProvider, EventBodyReader read, bool isBatch, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength > settings.MaxRequestBytes)
         {
@@ -122,7 +123,21 @@ internal static class EventsApi
             }
 
             var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes);
-            parsed = read(body.Span, defaults);
+            try
+            {
+                parsed = read(body.Span, defaults);
+            }
+            catch (Exception ex) when (IsMalformed(ex))
+            {
+                // Answered below; the body is only here, before its buffer goes back to the pool.
+                payloads.Refused(RejectionReasons.MalformedJson, body.Span);
+                throw;
+            }
+
+            if (payloads.Enabled && (parsed.EnvelopeProblem is not null || parsed.TooManyEvents || parsed.Events.Contains(null)))
+            {
+                payloads.Refused(parsed.TooManyEvents ? RejectionReasons.BatchTooLarge : RejectionReasons.InvalidEvent, body.Span);
+            }
         }
         catch (BadHttpRequestException ex)
         {
@@ -130,7 +145,7 @@ internal static class EventsApi
             counters.RecordRejected(ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? RejectionReasons.BodyTooLarge : RejectionReasons.MalformedJson);
             return TypedResults.Problem(statusCode: ex.StatusCode, title: "The request body could not be read", detail: ex.Message);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
             counters.RecordRejected(RejectionReasons.MalformedJson);
             return TypedResults.ValidationProblem(
@@ -168,6 +183,8 @@ internal static class EventsApi
             ? BatchAnswer(context, parsed, outcomes, settings)
             : SingleAnswer(context, valid[0], outcomes[0], publisher.Topic, settings);
     }
+
+    private static bool IsMalformed(Exception ex) => ex is JsonException or InvalidOperationException or FormatException or OverflowException;
 
     private static IResult SingleAnswer(HttpContext context, IngestEvent ingestEvent, PublishOutcome outcome, string topic, IngestionOptions settings)
     {

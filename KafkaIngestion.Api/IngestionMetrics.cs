@@ -14,7 +14,7 @@ internal sealed class IngestionMetrics
     private readonly Histogram<double> _publishDuration;
     private readonly Histogram<int> _eventsPerRequest;
 
-    public IngestionMetrics(IMeterFactory meterFactory, IngestionCounters counters, ProducerQueueStats queue)
+    public IngestionMetrics(IMeterFactory meterFactory, IngestionCounters counters)
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableCounter("kafkaingestion.events.accepted", () => counters.Accepted, "{event}",
@@ -27,11 +27,8 @@ internal sealed class IngestionMetrics
             "Valid events the broker did not take (5xx), by reason.");
         meter.CreateObservableUpDownCounter("kafkaingestion.producer.in_flight", () => counters.InFlight, "{event}",
             "Events handed to the producer and not yet acknowledged.");
-        // From librdkafka's periodic statistics, parsed off its thread by ProducerQueueStats.
-        meter.CreateObservableUpDownCounter("kafkaingestion.producer.queue.messages", () => queue.Messages, "{message}",
-            "Messages in the producer's queue (librdkafka statistics msg_cnt).");
-        meter.CreateObservableUpDownCounter("kafkaingestion.producer.queue.size", () => queue.Bytes, "By",
-            "Bytes in the producer's queue (librdkafka statistics msg_size).");
+        // The producer's queue, bytes sent and broker figures come from librdkafka's statistics,
+        // on this same meter, in ServiceDefaults (KafkaStatisticsMetrics).
         _publishDuration = meter.CreateHistogram("kafkaingestion.publish.duration", "s",
             "From handing a request's events to the producer to the broker's last acknowledgement.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });

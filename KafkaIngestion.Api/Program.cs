@@ -41,7 +41,6 @@ builder.Services.AddOptions<KestrelServerOptions>()
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();
 builder.Services.AddSingleton<IngestionMetrics>();
-builder.Services.AddSingleton<ProducerQueueStats>();
 builder.Services.AddSingleton<EventPublisher>();
 builder.Services.AddSingleton<IngestionGate>();
 builder.Services.AddSingleton<InFlightBudget>();
@@ -63,12 +62,8 @@ builder.Logging.AddFilter($"System.Net.Http.HttpClient.{ConsumerPoller.HttpClien
 builder.Services.AddSingleton<ConsumerPoller>();
 builder.Services.AddSingleton<ConsoleFeed>();
 builder.Services.AddHostedService(services => services.GetRequiredService<ConsoleFeed>());
-builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults,
-    (services, producer) =>
-    {
-        var queue = services.GetRequiredService<ProducerQueueStats>();
-        producer.SetStatisticsHandler((_, json) => queue.Update(json));
-    });
+// The producer's librdkafka statistics become the API's metrics in ServiceDefaults.
+builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults);
 
 var app = builder.Build();
 

@@ -53,10 +53,11 @@ internal static class StatusApi
         [FromKeyedServices(KafkaClientExtensions.ProducerProbeKey)] KafkaBrokerProbe probe,
         EventPublisher publisher,
         IngestionCounters counters,
-        ProducerQueueStats queue,
+        [FromKeyedServices(KafkaClientExtensions.ProducerProbeKey)] KafkaStatistics statistics,
         CancellationToken cancellationToken)
     {
         var broker = await probe.CheckAsync(cancellationToken);
+        var queue = statistics.Current;
         var rejected = counters.Rejected;
         var failed = counters.Failed;
         return TypedResults.Ok(new ApiStatus(
@@ -65,7 +66,7 @@ internal static class StatusApi
             UptimeSeconds: Math.Round(counters.Uptime.TotalSeconds, 1),
             Topic: publisher.Topic,
             Broker: new BrokerStatus(broker.Reachable, broker.BrokerCount, broker.Error),
-            Producer: new ProducerStatus(queue.Messages, queue.Bytes, counters.InFlight),
+            Producer: new ProducerStatus(queue?.QueueMessages ?? 0, queue?.QueueBytes ?? 0, counters.InFlight),
             Events: new EventCounts(counters.Accepted, rejected.Values.Sum(), failed.Values.Sum(), rejected, failed)));
     }
 }

@@ -65,7 +65,7 @@ api.WithReference(consumer);
 
 // The load generator waits for the dashboard: "Start a load run" asks for the numbers, sends,
 // checks with the consumer that nothing was lost, and writes its report under DataDirectory.
-builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
+var loadgen = builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
     .WithReference(api).WaitFor(api)
     .WithReference(consumer).WaitFor(consumer)
     .WithEnvironment("LoadGen__Serve", "true")
@@ -75,5 +75,12 @@ builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
     .WithEnvironment("LoadGen__ReportDirectory", Path.Combine(dataDirectory, "loadgen-reports"))
     .WithHttpHealthCheck("/health")
     .WithLoadRunCommands();
+
+// Telemetry choices (Telemetry:Prometheus:Enabled, Telemetry:LogPayloads, …) given to the
+// AppHost apply to every service; one service alone takes them through its own environment.
+foreach (var service in new IResourceBuilder<ProjectResource>[] { api, consumer, loadgen })
+{
+    service.WithTelemetrySettings(builder.Configuration);
+}
 
 builder.Build().Run();

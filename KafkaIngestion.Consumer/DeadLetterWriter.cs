@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using KafkaIngestion.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Consumer;
@@ -13,6 +14,7 @@ namespace KafkaIngestion.Consumer;
 internal sealed partial class DeadLetterWriter(
     IProducer<string?, byte[]> producer,
     IOptions<ConsumerOptions> options,
+    PayloadLog payloads,
     ILogger<DeadLetterWriter> logger)
 {
     /// <summary>Every header this writer adds starts with it, so reprocessing can take them off again.</summary>
@@ -50,6 +52,8 @@ internal sealed partial class DeadLetterWriter(
                 // until the record is safe in the dead-letter topic.
                 producer.ProduceAsync(options.Value.DeadLetterTopic, message, cancellationToken).GetAwaiter().GetResult();
                 LogDeadLettered(logger, record.TopicPartitionOffset, reason);
+                // The record's value only with Telemetry:LogPayloads, at Debug.
+                payloads.DeadLettered(record.TopicPartitionOffset.ToString(), reason, record.Message.Value);
                 return;
             }
             catch (ProduceException<string?, byte[]> ex) when (attempt < writeAttempts)

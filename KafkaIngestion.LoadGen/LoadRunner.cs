@@ -39,7 +39,9 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
             http.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
         }
 
-        LogStarting(logger, settings.Mode, target, settings.Mode == LoadGenOptions.OpenLoop
+        // A target may carry user info (http://user:password@host): never logged.
+        var loggedTarget = KafkaIngestion.ServiceDefaults.LogRedaction.WithoutUserInfo(target);
+        LogStarting(logger, settings.Mode, loggedTarget, settings.Mode == LoadGenOptions.OpenLoop
             ? $"{settings.Rate} events/s for {settings.Duration.TotalSeconds:F0} s"
             : $"{settings.Events} events, {settings.Concurrency} at a time");
 
@@ -307,5 +309,5 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     public Task<Uri> ResolveServiceAsync(Uri url, CancellationToken cancellationToken) => ResolveAsync(url, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sending {Mode} loop to {Target}: {Plan}")]
-    private static partial void LogStarting(ILogger logger, string mode, Uri target, string plan);
+    private static partial void LogStarting(ILogger logger, string mode, string target, string plan);
 }

@@ -1,8 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+using KafkaIngestion.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -44,6 +50,27 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Services.AddOptions<TelemetryOptions>()
+            .BindConfiguration(TelemetryOptions.Section)
+            .ValidateDataAnnotations()
+            // ValidateDataAnnotations does not look into nested objects.
+            .Validate(options => Validator.TryValidateObject(options.Prometheus, new ValidationContext(options.Prometheus), null, validateAllProperties: true),
+                "Telemetry:Prometheus:Path must be an absolute path such as /metrics.")
+            .ValidateOnStart();
+        // Which exporters exist is decided while the services are registered, before options can
+        // be resolved: read the same section directly.
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        // An invalid path is reported by the options' validation at start, not here.
+        var prometheusPath = telemetry.Prometheus is { Enabled: true, Path: ['/', ..] path } ? new PathString(path) : (PathString?)null;
+
+        // Payloads reach the logs only through PayloadLog, at Debug, and only when asked for;
+        // the one switch lowers that category's level too, so nothing else needs changing.
+        builder.Services.TryAddSingleton<PayloadLog>();
+        if (telemetry.LogPayloads)
+        {
+            builder.Logging.AddFilter(PayloadLog.Category, LogLevel.Debug);
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -57,16 +84,16 @@ public static class Extensions
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(builder.Environment.ApplicationName);
+                if (telemetry.Prometheus.Enabled)
+                {
+                    // Pull as well as push: the exporter answers scrapes from the same instruments.
+                    metrics.AddPrometheusExporter();
+                }
             })
             .WithTracing(tracing =>
             {
                 tracing.AddSource(builder.Environment.ApplicationName, KafkaIngestion.ServiceDefaults.Kafka.KafkaTelemetry.ActivitySourceName)
-                    .AddAspNetCoreInstrumentation(options =>
-                        // Health probes arrive every few seconds; tracing them buries real traffic.
-                        options.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !context.Request.Headers.ContainsKey(StatusPollHeader))
+                    .AddAspNetCoreInstrumentation(options => options.Filter = context => IsTraced(context.Request, prometheusPath))
                     .AddHttpClientInstrumentation();
             });
 
@@ -74,6 +101,16 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>
+    /// Whether a request gets a span. Health probes and scrapes arrive every few seconds, status
+    /// polls every second: tracing them would bury real traffic in the dashboard.
+    /// </summary>
+    internal static bool IsTraced(HttpRequest request, PathString? prometheusPath) =>
+        !request.Path.StartsWithSegments(HealthEndpointPath)
+        && !request.Path.StartsWithSegments(AlivenessEndpointPath)
+        && !(prometheusPath is { HasValue: true } scrape && request.Path.StartsWithSegments(scrape))
+        && !request.Headers.ContainsKey(StatusPollHeader);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -108,6 +145,14 @@ public static class Extensions
         {
             Predicate = r => r.Tags.Contains("live")
         });
+
+        // Open like the health endpoints: metrics carry counts, client ids and broker addresses,
+        // no payloads or secrets. Expose the port only to the scraper's network.
+        var prometheus = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.Prometheus;
+        if (prometheus.Enabled)
+        {
+            app.MapPrometheusScrapingEndpoint(prometheus.Path);
+        }
 
         return app;
     }

@@ -1,7 +1,9 @@
 using Confluent.Kafka;
 using KafkaIngestion.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Configuration;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +12,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// Registers Confluent.Kafka clients against a connection name, the way Aspire's client
 /// integrations do: settings bound and validated at start, librdkafka logs routed to
-/// <see cref="ILogger"/>, and a health check that asks the cluster for metadata.
+/// <see cref="ILogger"/>, librdkafka statistics turned into the service's metrics, and a health
+/// check that asks the cluster for metadata.
 /// </summary>
 public static class KafkaClientExtensions
 {
@@ -24,9 +27,17 @@ public static class KafkaClientExtensions
     public const string ConsumerProbeKey = "kafka-consumer";
 
     /// <summary>
+    /// How often librdkafka reports statistics unless the service or <c>Kafka:*:Config</c> says
+    /// otherwise (<c>statistics.interval.ms</c>, 0 turns them off). Once a second keeps the
+    /// dashboard's curves live; a report costs librdkafka a few kilobytes of JSON.
+    /// </summary>
+    public const int DefaultStatisticsIntervalMs = 1_000;
+
+    /// <summary>
     /// Registers a singleton <see cref="IProducer{TKey, TValue}"/>. Precedence, lowest first:
     /// <paramref name="configureDefaults"/>, <c>Kafka:Producer:Config</c>, the connection string.
-    /// <paramref name="configureBuilder"/> can attach handlers (statistics, partitioner).
+    /// <paramref name="configureBuilder"/> can attach handlers (a partitioner); the statistics
+    /// handler is taken: read the client's <see cref="KafkaStatistics"/> (keyed <see cref="ProducerProbeKey"/>).
     /// </summary>
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
         this IHostApplicationBuilder builder,
@@ -35,17 +46,20 @@ public static class KafkaClientExtensions
         Action<IServiceProvider, ProducerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         AddSettings(builder, ProducerSection, connectionName);
+        AddStatistics(builder, ProducerProbeKey);
 
         builder.Services.AddSingleton(services =>
         {
             var settings = services.GetRequiredService<IOptionsMonitor<KafkaClientSettings>>().Get(ProducerSection);
-            var config = new ProducerConfig();
+            var config = new ProducerConfig { StatisticsIntervalMs = DefaultStatisticsIntervalMs };
             configureDefaults?.Invoke(services, config);
             Apply(config, settings);
 
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.Kafka.Producer");
+            var statistics = services.GetRequiredKeyedService<KafkaStatistics>(ProducerProbeKey);
             var producerBuilder = new ProducerBuilder<TKey, TValue>(config)
                 .SetLogHandler((_, message) => KafkaLog.Librdkafka(logger, message))
+                .SetStatisticsHandler((_, json) => statistics.Update(json))
                 .SetErrorHandler((_, error) => OnError(services, ProducerProbeKey, logger, error));
             configureBuilder?.Invoke(services, producerBuilder);
             return producerBuilder.Build();
@@ -68,17 +82,20 @@ public static class KafkaClientExtensions
         Action<IServiceProvider, ConsumerBuilder<TKey, TValue>>? configureBuilder = null)
     {
         AddSettings(builder, ConsumerSection, connectionName);
+        AddStatistics(builder, ConsumerProbeKey);
 
         builder.Services.AddSingleton(services =>
         {
             var settings = services.GetRequiredService<IOptionsMonitor<KafkaClientSettings>>().Get(ConsumerSection);
-            var config = new ConsumerConfig();
+            var config = new ConsumerConfig { StatisticsIntervalMs = DefaultStatisticsIntervalMs };
             configureDefaults?.Invoke(config);
             Apply(config, settings);
 
             var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("KafkaIngestion.Kafka.Consumer");
+            var statistics = services.GetRequiredKeyedService<KafkaStatistics>(ConsumerProbeKey);
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config)
                 .SetLogHandler((_, message) => KafkaLog.Librdkafka(logger, message))
+                .SetStatisticsHandler((_, json) => statistics.Update(json))
                 .SetErrorHandler((_, error) => OnError(services, ConsumerProbeKey, logger, error));
             configureBuilder?.Invoke(services, consumerBuilder);
             return consumerBuilder.Build();
@@ -124,6 +141,14 @@ public static class KafkaClientExtensions
             .Validate(settings => TryParse(settings.ConnectionString),
                 $"ConnectionStrings:{connectionName} is not a bootstrap list nor 'bootstrap.servers=…' properties.")
             .ValidateOnStart();
+    }
+
+    private static void AddStatistics(IHostApplicationBuilder builder, string clientKey)
+    {
+        // One set of instruments for all of the service's clients, on the service's meter.
+        var meterName = builder.Environment.ApplicationName;
+        builder.Services.TryAddSingleton(services => new KafkaStatisticsMetrics(services.GetRequiredService<IMeterFactory>(), meterName));
+        builder.Services.AddKeyedSingleton(clientKey, (services, _) => services.GetRequiredService<KafkaStatisticsMetrics>().Register());
     }
 
     private static void AddProbeAndHealthCheck(IHostApplicationBuilder builder, string section, string probeKey, Func<IServiceProvider, Handle> handle)

@@ -78,7 +78,6 @@ public sealed class EventPublisherTests
             .AddMetrics()
             .AddSingleton(TimeProvider.System)
             .AddSingleton<IngestionCounters>()
-            .AddSingleton<ProducerQueueStats>()
             .AddSingleton<IngestionMetrics>()
             .BuildServiceProvider();
         var counters = services.GetRequiredService<IngestionCounters>();
