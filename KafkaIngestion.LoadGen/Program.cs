@@ -1,4 +1,5 @@
 using KafkaIngestion.LoadGen;
+using OpenTelemetry.Metrics;
 
 var commandLine = CommandLine.Parse(args);
 if (commandLine.ShowHelp)
@@ -20,6 +21,10 @@ builder.Configuration.AddInMemoryCollection(commandLine.Settings);
 var serve = builder.Configuration.GetValue<bool>("LoadGen:Serve");
 
 builder.AddServiceDefaults();
+// HttpClient's own per-request metrics (System.Net.Http) would be recorded for every request of
+// the load; the generator's meter already measures them, so those instruments stay off.
+builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+    metrics.AddView(instrument => instrument.Meter.Name == "System.Net.Http" ? MetricStreamConfiguration.Drop : null));
 builder.Services.AddOptions<LoadGenOptions>().BindConfiguration(LoadGenOptions.Section);
 builder.Services.AddSingleton<LoadRunner>();
 builder.Services.AddSingleton<Verifier>();

@@ -2,6 +2,8 @@
 # Is the load generator the bottleneck? Against the same bare Kestrel endpoint (parse the JSON,
 # answer 202), in one run: wrk's requests/s, then the load generator's (closed loop, same
 # connection count, verification off), and the ratio. Target: the generator reaches >= 70 %.
+# The generator runs twice: with its own HTTP/1.1 client (the default for http targets) and
+# with HttpClient (--client httpclient), so both ratios come from the same run.
 # Usage: bash bench/loadgen.sh   (DURATION=15 CONNECTIONS=256)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,18 +39,26 @@ wrk_rps=$(awk '/^Requests\/sec/ {print $2}' "$out/loadgen-wrk.txt")
 events=$(awk -v r="$wrk_rps" -v d="$DURATION" 'BEGIN {printf "%d", r*d}')
 loadgen() {
   Logging__LogLevel__Default=Warning dotnet KafkaIngestion.LoadGen/bin/Release/net10.0/KafkaIngestion.LoadGen.dll \
-    --target "$BARE_URL" --events "$1" --concurrency "$CONNECTIONS" --payload-bytes 64 --no-verify --report-dir "$out/loadgen-reports" 2>/dev/null
+    --target "$BARE_URL" --events "$2" --client "$1" --concurrency "$CONNECTIONS" --payload-bytes 64 --no-verify --report-dir "$out/loadgen-reports-$1" 2>/dev/null
 }
-echo "== load generator, closed loop ($CONNECTIONS concurrent, warm-up then $events events)"
-loadgen 100000 > /dev/null
-loadgen "$events" > "$out/loadgen.md"
-report=$(ls -t "$out"/loadgen-reports/*.json | head -n 1)
-gen_rps=$(grep -o '"requestsPerSecond": [0-9.]*' "$report" | awk '{print $2}')
-gen_p99=$(grep -A5 '"latency"' "$report" | grep -o '"p99": [0-9.]*' | awk '{print $2}')
+figures() { # requests/s and p99 of the newest report of a client
+  local report
+  report=$(ls -t "$out/loadgen-reports-$1"/*.json | head -n 1)
+  echo "$(grep -o '"requestsPerSecond": [0-9.]*' "$report" | awk '{print $2}') $(grep -A5 '"latency"' "$report" | grep -o '"p99": [0-9.]*' | awk '{print $2}')"
+}
+for client in sockets httpclient; do
+  echo "== load generator, closed loop, --client $client ($CONNECTIONS concurrent, warm-up then $events events)"
+  loadgen "$client" 100000 > /dev/null
+  loadgen "$client" "$events" > "$out/loadgen-$client.md"
+done
+read -r sockets_rps sockets_p99 < <(figures sockets)
+read -r httpclient_rps httpclient_p99 < <(figures httpclient)
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '%-30s %12s\n' "client (bare Kestrel target)" "requests/s"
-printf '%-30s %12s\n' "wrk" "$wrk_rps"
-printf '%-30s %12s   (p99 %s ms)\n' "KafkaIngestion.LoadGen" "$gen_rps" "$gen_p99"
-awk -v g="$gen_rps" -v w="$wrk_rps" 'BEGIN {printf "load generator / wrk: %.1f %% (target >= 70 %%)\n", 100*g/w}'
+printf '%-40s %12s\n' "client (bare Kestrel target)" "requests/s"
+printf '%-40s %12s\n' "wrk" "$wrk_rps"
+printf '%-40s %12s   (p99 %s ms)\n' "KafkaIngestion.LoadGen --client sockets" "$sockets_rps" "$sockets_p99"
+printf '%-40s %12s   (p99 %s ms)\n' "KafkaIngestion.LoadGen --client httpclient" "$httpclient_rps" "$httpclient_p99"
+awk -v g="$sockets_rps" -v w="$wrk_rps" 'BEGIN {printf "load generator (sockets) / wrk:    %.1f %% (target >= 70 %%)\n", 100*g/w}'
+awk -v g="$httpclient_rps" -v w="$wrk_rps" 'BEGIN {printf "load generator (httpclient) / wrk: %.1f %%\n", 100*g/w}'
