@@ -24,12 +24,14 @@ namespace KafkaIngestion.LoadGen;
 internal sealed class Http1Transport(Uri target, string? apiKey, TimeSpan timeout) : ILoadTransport
 {
     private readonly ConcurrentBag<Http1Connection> _idle = [];
-    private readonly ConcurrentDictionary<string, byte[]> _heads = new(StringComparer.Ordinal);
+    // By instance: the run's few content types are shared objects, and a lookup by reference
+    // builds no string per request.
+    private readonly ConcurrentDictionary<object, byte[]> _heads = new(ReferenceEqualityComparer.Instance);
     private volatile bool _disposed;
 
     public async ValueTask<TransportAnswer> SendAsync(RequestBody body, bool readBody, CancellationToken stop)
     {
-        var head = _heads.GetOrAdd(body.ContentType.ToString(), Head);
+        var head = _heads.GetOrAdd(body.ContentType, Head);
         var fresh = false;
         while (true)
         {
@@ -62,7 +64,7 @@ internal sealed class Http1Transport(Uri target, string? apiKey, TimeSpan timeou
     }
 
     /// <summary>Everything before the body's length: the same for every request of one content type.</summary>
-    private byte[] Head(string contentType)
+    private byte[] Head(object contentType)
     {
         var head = new StringBuilder()
             .Append("POST ").Append(target.PathAndQuery).Append(" HTTP/1.1\r\n")
