@@ -29,6 +29,7 @@ internal static class CommandLine
         new("--keys", nameof(LoadGenOptions.Keys), "K", "Distinct partition keys the events spread over. Default 1000."),
         new("--target", nameof(LoadGenOptions.TargetUrl), "URL", "The API's base address. Default http://localhost:5080."),
         new("--api-key", nameof(LoadGenOptions.ApiKey), "KEY", "Sent as X-Api-Key (see the README for the AppHost's key). Default none."),
+        new("--client", nameof(LoadGenOptions.Client), "sockets|httpclient", "sockets: the generator's lean HTTP/1.1 client for http targets (HttpClient for https). httpclient: HttpClient always. Default sockets."),
         new("--timeout", nameof(LoadGenOptions.RequestTimeout), "T", "Longest wait for one answer. Default 30s."),
         new("--retries", nameof(LoadGenOptions.Retries), "N", "Send a request again, same ids, after no answer, a timeout, 429 or 5xx, up to N times (Retry-After or backoff from 100 ms to 2 s). Default 0."),
         new("--consumer", nameof(LoadGenOptions.ConsumerUrl), "URL", "The consumer's base address, for verification. Default http://localhost:5081."),

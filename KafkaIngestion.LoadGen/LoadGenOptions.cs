@@ -15,6 +15,8 @@ internal sealed class LoadGenOptions : IValidatableObject
     public const string OpenLoop = "open";
     public const string SimpleFormat = "simple";
     public const string CloudEventsFormat = "cloudevents";
+    public const string SocketsClient = "sockets";
+    public const string HttpClientClient = "httpclient";
 
     /// <summary><c>closed</c>: N events, C at a time, as fast as answered. <c>open</c>: R events/s for D, whatever the answers.</summary>
     [Required, AllowedValues(ClosedLoop, OpenLoop, ErrorMessage = "Mode is closed or open.")]
@@ -68,6 +70,13 @@ internal sealed class LoadGenOptions : IValidatableObject
 
     /// <summary>Sent as <c>X-Api-Key</c> when set; the AppHost hands over the API's key.</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// <c>sockets</c>: the generator's own lean HTTP/1.1 client for http targets (HttpClient for
+    /// https). <c>httpclient</c>: HttpClient always, to compare the two.
+    /// </summary>
+    [Required, AllowedValues(SocketsClient, HttpClientClient, ErrorMessage = "Client is sockets or httpclient.")]
+    public string Client { get; set; } = SocketsClient;
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -22,26 +22,10 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         var target = new Uri(baseAddress, settings.Path);
         var connections = settings.Mode == LoadGenOptions.OpenLoop ? settings.MaxInFlight : settings.Concurrency;
 
-        // A plain handler, no retries or resilience: a measuring instrument must see every
-        // failure as it happens and add as little as possible to each request.
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = connections,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            UseCookies = false,
-            UseProxy = false,
-        })
-        {
-            Timeout = settings.RequestTimeout,
-        };
-        if (!string.IsNullOrEmpty(settings.ApiKey))
-        {
-            http.DefaultRequestHeaders.Add("X-Api-Key", settings.ApiKey);
-        }
-
+        using var transport = LoadTransport.For(target, settings, connections);
         // A target may carry user info (http://user:password@host): never logged.
         var loggedTarget = KafkaIngestion.ServiceDefaults.LogRedaction.WithoutUserInfo(target);
-        LogStarting(logger, settings.Mode, loggedTarget, settings.Mode == LoadGenOptions.OpenLoop
+        LogStarting(logger, settings.Mode, loggedTarget, transport.GetType().Name, settings.Mode == LoadGenOptions.OpenLoop
             ? $"{settings.Rate} events/s for {settings.Duration.TotalSeconds:F0} s"
             : $"{settings.Events} events, {settings.Concurrency} at a time");
 
@@ -51,11 +35,11 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         {
             if (settings.Mode == LoadGenOptions.OpenLoop)
             {
-                openLoop = await OpenLoopAsync(settings, http, target, events, stats, stop);
+                openLoop = await OpenLoopAsync(settings, transport, events, stats, stop);
             }
             else
             {
-                await ClosedLoopAsync(settings, http, target, events, stats, stop);
+                await ClosedLoopAsync(settings, transport, events, stats, stop);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -66,7 +50,7 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         return new SendResult(Stopwatch.GetElapsedTime(started).TotalSeconds, openLoop, stop.IsCancellationRequested);
     }
 
-    private static async Task ClosedLoopAsync(LoadGenOptions settings, HttpClient http, Uri target, EventFactory events, RunStats stats, CancellationToken stop)
+    private static async Task ClosedLoopAsync(LoadGenOptions settings, ILoadTransport transport, EventFactory events, RunStats stats, CancellationToken stop)
     {
         var requests = RequestCount(settings.Events, settings.BatchSize);
         var next = -1L;
@@ -76,12 +60,12 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
             while ((request = Interlocked.Increment(ref next)) < requests && !stop.IsCancellationRequested)
             {
                 var body = events.Request(request, EventsIn(request, settings.Events, settings.BatchSize));
-                await SendOneAsync(http, target, body, Stopwatch.GetTimestamp(), settings.Retries, stats, stop);
+                await SendOneAsync(transport, body, Stopwatch.GetTimestamp(), settings.Retries, stats, stop);
             }
         }, stop)));
     }
 
-    private static async Task<OpenLoopReport> OpenLoopAsync(LoadGenOptions settings, HttpClient http, Uri target, EventFactory events, RunStats stats, CancellationToken stop)
+    private static async Task<OpenLoopReport> OpenLoopAsync(LoadGenOptions settings, ILoadTransport transport, EventFactory events, RunStats stats, CancellationToken stop)
     {
         var totalEvents = (long)Math.Round(settings.Rate * settings.Duration.TotalSeconds);
         var requests = RequestCount(totalEvents, settings.BatchSize);
@@ -126,7 +110,7 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
                 late += behind > lateTicks ? 1 : 0;
                 sent++;
                 var body = events.Request(request, EventsIn(request, totalEvents, settings.BatchSize));
-                inFlight.Add(SendAndReleaseAsync(http, target, body, dueAt, settings.Retries, stats, slots, stop));
+                inFlight.Add(SendAndReleaseAsync(transport, body, dueAt, settings.Retries, stats, slots, stop));
                 if (inFlight.Count >= 4096)
                 {
                     inFlight.RemoveAll(t => t.IsCompleted);
@@ -158,11 +142,11 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
         return new OpenLoopReport(settings.Rate, Math.Round(achieved, 1), Math.Round(behindMs, 2), late, kept, why);
     }
 
-    private static async Task SendAndReleaseAsync(HttpClient http, Uri target, RequestBody body, long dueAt, int retries, RunStats stats, SemaphoreSlim slots, CancellationToken stop)
+    private static async Task SendAndReleaseAsync(ILoadTransport transport, RequestBody body, long dueAt, int retries, RunStats stats, SemaphoreSlim slots, CancellationToken stop)
     {
         try
         {
-            await SendOneAsync(http, target, body, dueAt, retries, stats, stop);
+            await SendOneAsync(transport, body, dueAt, retries, stats, stop);
         }
         finally
         {
@@ -175,12 +159,12 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     /// answer, a timeout, a 429 or a 5xx goes again with the same bytes (the same event ids),
     /// and the events' outcome and latency are those of the last attempt.
     /// </summary>
-    internal static async Task SendOneAsync(HttpClient http, Uri target, RequestBody body, long dueAt, int retries, RunStats stats, CancellationToken stop)
+    internal static async Task SendOneAsync(ILoadTransport transport, RequestBody body, long dueAt, int retries, RunStats stats, CancellationToken stop)
     {
         stats.Sending(body.EventIds.Length);
         for (var attempt = 0; ; attempt++)
         {
-            var outcome = await AttemptAsync(http, target, body, stats, stop);
+            var outcome = await AttemptAsync(transport, body, stats, stop);
             if (outcome.RetryAfter is not { } wait || attempt >= retries || stop.IsCancellationRequested)
             {
                 stats.Finished(body.EventIds.Length, outcome.Accepted, outcome.Rejected, dueAt);
@@ -207,38 +191,30 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     /// <param name="RetryAfter">Null: final (an answer that a resend would not change). Zero: worth retrying after a backoff. Otherwise the server's Retry-After.</param>
     private readonly record struct Attempt(IReadOnlyCollection<string> Accepted, int Rejected, TimeSpan? RetryAfter);
 
-    private static async Task<Attempt> AttemptAsync(HttpClient http, Uri target, RequestBody body, RunStats stats, CancellationToken stop)
+    private static async Task<Attempt> AttemptAsync(ILoadTransport transport, RequestBody body, RunStats stats, CancellationToken stop)
     {
         try
         {
-            using var content = new ByteArrayContent(body.Content);
-            content.Headers.ContentType = body.ContentType;
-            using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = content };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
-            var code = (int)response.StatusCode;
+            var answer = await transport.SendAsync(body, readBody: body.IsBatch, stop);
+            var code = answer.StatusCode;
             stats.Answered(code);
             if (code is 429 or >= 500)
             {
                 // Retry-After is honoured up to 5 s: longer would stall an open-loop slot for nothing.
-                var after = response.Headers.RetryAfter?.Delta is { } delta ? TimeSpan.FromTicks(Math.Min(delta.Ticks, TimeSpan.FromSeconds(5).Ticks)) : TimeSpan.Zero;
+                var after = answer.RetryAfter is { } delta ? TimeSpan.FromTicks(Math.Min(delta.Ticks, TimeSpan.FromSeconds(5).Ticks)) : TimeSpan.Zero;
                 return new Attempt([], 0, after);
             }
 
             var (accepted, rejected) = body.IsBatch && code is 202 or 207
-                ? await ReadBatchAnswerAsync(response, stop)
+                ? ReadBatchAnswer(answer.Body)
                 : code is >= 200 and < 300 ? (body.EventIds, 0)
                 : code is >= 400 and < 500 ? ([], body.EventIds.Length)
                 : ((IReadOnlyCollection<string>)[], 0);
             return new Attempt(accepted, rejected, null);
         }
-        catch (HttpRequestException ex)
+        catch (TransportException ex)
         {
-            stats.Errored(ex.HttpRequestError.ToString());
-            return new Attempt([], 0, TimeSpan.Zero);
-        }
-        catch (TaskCanceledException) when (!stop.IsCancellationRequested)
-        {
-            stats.Errored("Timeout");
+            stats.Errored(ex.Kind);
             return new Attempt([], 0, TimeSpan.Zero);
         }
         catch (JsonException)
@@ -257,10 +233,9 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     }
 
     /// <summary>A batch answers per event: the accepted ids, and how many were rejected as invalid.</summary>
-    private static async Task<(IReadOnlyCollection<string> Accepted, int Rejected)> ReadBatchAnswerAsync(HttpResponseMessage response, CancellationToken stop)
+    private static (IReadOnlyCollection<string> Accepted, int Rejected) ReadBatchAnswer(byte[]? body)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(stop);
-        using var answer = await JsonDocument.ParseAsync(stream, cancellationToken: stop);
+        using var answer = JsonDocument.Parse(body ?? []);
         var accepted = new List<string>();
         var rejected = 0;
         foreach (var result in answer.RootElement.GetProperty("results").EnumerateArray())
@@ -308,6 +283,6 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     /// <summary>Resolves a service name (http://consumer) the same way as the target.</summary>
     public Task<Uri> ResolveServiceAsync(Uri url, CancellationToken cancellationToken) => ResolveAsync(url, cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sending {Mode} loop to {Target}: {Plan}")]
-    private static partial void LogStarting(ILogger logger, string mode, string target, string plan);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sending {Mode} loop to {Target} through {Transport}: {Plan}")]
+    private static partial void LogStarting(ILogger logger, string mode, string target, string transport, string plan);
 }

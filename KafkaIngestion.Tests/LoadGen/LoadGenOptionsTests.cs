@@ -27,6 +27,21 @@ public sealed class LoadGenOptionsTests
     }
 
     [Fact]
+    public void TheClientIsTheGeneratorsOwnUnlessHttpClientIsAskedForAndNothingElseIsTaken()
+    {
+        Assert.Equal(LoadGenOptions.SocketsClient, new LoadGenOptions().Client);
+        Assert.Equal(LoadGenOptions.HttpClientClient, Bind(CommandLine.Parse(["--client", "httpclient"])).Client);
+        Assert.Contains(nameof(LoadGenOptions.Client), Bind(CommandLine.Parse(["--client", "curl"])).Problems().Keys);
+
+        // https always goes through HttpClient: the generator's own client speaks plain HTTP/1.1 only.
+        var settings = new LoadGenOptions();
+        using var http = LoadTransport.For(new Uri("http://127.0.0.1:5080/register_event"), settings, connections: 1);
+        using var https = LoadTransport.For(new Uri("https://127.0.0.1:5443/register_event"), settings, connections: 1);
+        Assert.IsType<Http1Transport>(http);
+        Assert.IsType<HttpClientTransport>(https);
+    }
+
+    [Fact]
     public void ConfigurationSyntaxStillWorks()
     {
         var options = Bind(CommandLine.Parse(["--LoadGen:Events", "500", "--LoadGen:Concurrency=8"]));
@@ -50,7 +65,7 @@ public sealed class LoadGenOptionsTests
     {
         Assert.True(CommandLine.Parse(["--help"]).ShowHelp);
         var help = CommandLine.HelpText();
-        foreach (var flag in new[] { "--mode", "--events", "--concurrency", "--rate", "--duration", "--format", "--batch", "--payload-bytes", "--keys", "--target", "--api-key", "--no-verify", "--verify-timeout", "--report-dir", "--max-in-flight", "--consumer", "--timeout" })
+        foreach (var flag in new[] { "--mode", "--events", "--concurrency", "--rate", "--duration", "--format", "--batch", "--payload-bytes", "--keys", "--target", "--api-key", "--no-verify", "--verify-timeout", "--report-dir", "--max-in-flight", "--consumer", "--timeout", "--client" })
         {
             Assert.Contains(flag + " ", help, StringComparison.Ordinal);
         }
