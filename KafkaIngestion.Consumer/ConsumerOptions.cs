@@ -46,9 +46,13 @@ internal sealed class ConsumerOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan StoreBusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most events stored in one transaction.</summary>
+    /// <summary>
+    /// Most events stored in one transaction. Larger batches mean fewer commits (each one a
+    /// sync of the SQLite file under synchronous=FULL) when draining a backlog; at low rates a
+    /// batch is cut by <see cref="BatchMaxWait"/> long before it is full.
+    /// </summary>
     [Range(1, 100_000)]
-    public int BatchSize { get; set; } = 1_000;
+    public int BatchSize { get; set; } = 5_000;
 
     /// <summary>Longest an event waits for its batch to fill before the batch is stored anyway.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
