@@ -22,6 +22,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 
 bench_dll=bench/KafkaIngestion.Bench/bin/Release/net10.0/KafkaIngestion.Bench.dll
+rm -f "$out/drain-broker.log"  # a stale BOOTSTRAP line from the last run must not be read
 dotnet "$bench_dll" broker --port "$BROKER_PORT" > "$out/drain-broker.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do grep -q '^BOOTSTRAP=' "$out/drain-broker.log" && break; sleep 0.1; done
 bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/drain-broker.log")
