@@ -46,13 +46,34 @@ internal sealed class ConsumerOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan StoreBusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most events stored in one transaction.</summary>
+    /// <summary>
+    /// Most events stored in one transaction. Larger batches mean fewer commits (each one a
+    /// sync of the SQLite file under synchronous=FULL) when draining a backlog; at low rates a
+    /// batch is cut by <see cref="BatchMaxWait"/> long before it is full.
+    /// </summary>
     [Range(1, 100_000)]
-    public int BatchSize { get; set; } = 1_000;
+    public int BatchSize { get; set; } = 5_000;
 
     /// <summary>Longest an event waits for its batch to fill before the batch is stored anyway.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// How many batches may wait for the store while the consume thread reads the next one.
+    /// Reading and storing then overlap (the drain rate is the slower of the two, not their sum);
+    /// a bound keeps memory, and the records read but not stored, small.
+    /// </summary>
+    [Range(1, 64)]
+    public int StoreQueueBatches { get; set; } = 2;
+
+    /// <summary>
+    /// SQLite's <c>synchronous</c> setting in WAL mode: <c>FULL</c> (the default) syncs every
+    /// commit, so a stored batch survives a power loss; <c>NORMAL</c> syncs only at checkpoints,
+    /// so a stored batch survives a crash of the process but the newest ones may be lost with the
+    /// machine, after their offsets were committed to Kafka.
+    /// </summary>
+    [Required, AllowedValues("FULL", "NORMAL")]
+    public string SqliteSynchronous { get; set; } = "FULL";
 
     /// <summary>Longest pause between attempts to store a batch while the store is failing.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]

@@ -22,6 +22,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT
 
 bench_dll=bench/KafkaIngestion.Bench/bin/Release/net10.0/KafkaIngestion.Bench.dll
+rm -f "$out/drain-broker.log"  # a stale BOOTSTRAP line from the last run must not be read
 dotnet "$bench_dll" broker --port "$BROKER_PORT" > "$out/drain-broker.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do grep -q '^BOOTSTRAP=' "$out/drain-broker.log" && break; sleep 0.1; done
 bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/drain-broker.log")
@@ -33,6 +34,7 @@ echo "== draining with one consumer"
 ASPNETCORE_URLS=$CONSUMER_URL ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__kafka="$bootstrap" \
   Consumer__StorePath="$store_dir/events.db" Logging__LogLevel__Default=Warning \
   dotnet KafkaIngestion.Consumer/bin/Release/net10.0/KafkaIngestion.Consumer.dll > "$out/drain-consumer.log" 2>&1 & pids+=($!)
+consumer_pid=$!
 
 processed() { curl -s -m 1 "$CONSUMER_URL/status" | grep -o '"processed":[0-9]*' | cut -d: -f2; }
 first=""; last=""; count=0
@@ -45,8 +47,20 @@ for _ in $(seq 1 3000); do
 done
 [ -n "$last" ] || { echo "the consumer stored only $count of $EVENTS events"; exit 1; }
 
+# Where the consumer's CPU went, per thread (start-up included): the consume thread (Consume,
+# gap check, validation), the store thread (SQLite), librdkafka's threads, and the rest.
+threads=$(for task in /proc/"$consumer_pid"/task/*; do
+  stat=$(cat "$task/stat" 2>/dev/null) || continue
+  comm=$(cat "$task/comm" 2>/dev/null)
+  # utime and stime are fields 14 and 15, counted after the ")" that ends the command name.
+  echo "$stat" | sed 's/^.*) //' | awk -v c="$comm" -v hz="$(getconf CLK_TCK)" '{ printf "%s\t%.2f\n", c, ($12 + $13) / hz }'
+done | awk -F'\t' '{ name = ($1 ~ /^rdk:/) ? "librdkafka (rdk:*)" : ($1 == "kafka-consume" || $1 == "event-store") ? $1 : "other (runtime, GC, HTTP)"; cpu[name] += $2 }
+  END { for (n in cpu) printf "  %-28s %6.2f s\n", n, cpu[n] }' | sort)
+
 stored=$(sqlite3 "$store_dir/events.db" 'SELECT COUNT(*) FROM events' 2>/dev/null || echo "(sqlite3 not installed)")
 echo
 echo "machine: $(nproc) cores, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ)"
 awk -v n="$EVENTS" -v f="$first_count" -v a="$first" -v b="$last" 'BEGIN {printf "drained %d events: %.0f events/s stored (from first stored batch to last)\n", n, (n-f)/(b-a)}'
 echo "rows in the store: $stored"
+echo "consumer CPU by thread:"
+echo "$threads"

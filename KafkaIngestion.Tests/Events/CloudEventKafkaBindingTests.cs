@@ -119,6 +119,37 @@ public sealed class CloudEventKafkaBindingTests
         Assert.Contains("control characters", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("2026-11-24T12:30:15.1230000+00:00", "2026-11-24T12:30:15.1230000+00:00")]
+    [InlineData("2026-11-24T14:30:15.1230000+02:00", "2026-11-24T12:30:15.1230000+00:00")]
+    [InlineData("2026-11-24T12:30:15Z", "2026-11-24T12:30:15.0000000+00:00")]
+    [InlineData("2026-11-24T12:30:15.5+01:00", "2026-11-24T11:30:15.5000000+00:00")]
+    public void ATimeInRoundTripOrAnotherIsoFormReadsAsTheSameInstant(string header, string expectedUtc)
+    {
+        var message = CloudEventKafkaBinding.ToMessage(Sample);
+        message.Headers.Remove("ce_time");
+        message.Headers.Add("ce_time", Encoding.UTF8.GetBytes(header));
+
+        Assert.True(CloudEventKafkaBinding.TryRead(message, out var read, out var error), error);
+        Assert.Equal(DateTimeOffset.Parse(expectedUtc, System.Globalization.CultureInfo.InvariantCulture), read!.Time);
+    }
+
+    [Theory]
+    [InlineData("ce_id", "id\u001f")]
+    [InlineData("ce_source", "urn:\u007f")]
+    [InlineData("ce_subject", "next\u0085line")]
+    public void EveryControlCharacterCharIsControlKnowsIsRefused(string header, string escaped)
+    {
+        var value = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        Assert.Contains(value, char.IsControl);
+        var message = CloudEventKafkaBinding.ToMessage(Sample);
+        message.Headers.Remove(header);
+        message.Headers.Add(header, Encoding.UTF8.GetBytes(value));
+
+        Assert.False(CloudEventKafkaBinding.TryRead(message, out _, out var error));
+        Assert.Equal($"{header} contains control characters", error);
+    }
+
     [Fact]
     public void ARecordWithNoHeadersAtAllIsRefused()
     {

@@ -8,6 +8,7 @@ using KafkaIngestion.Events;
 //   bare --urls URL   a bare Kestrel endpoint that parses the same JSON and answers 202:
 //                     the most requests per second this machine can serve, for comparison
 //   store --events N  the consumer's SQLite store alone, no Kafka: its own ceiling
+//                    [--synchronous FULL|NORMAL]
 //   produce --bootstrap B --events N [--plain]
 //                     the API's records (same headers, same producer settings) written with
 //                     no HTTP at all: the most events per second the Kafka client path allows;
@@ -120,7 +121,11 @@ static int RunStore(string[] args)
 {
     var count = int.Parse(ArgAfter(args, "--events") ?? "300000", System.Globalization.CultureInfo.InvariantCulture);
     var directory = Directory.CreateTempSubdirectory("store-bench-");
-    var options = new KafkaIngestion.Consumer.ConsumerOptions { StorePath = Path.Combine(directory.FullName, "events.db") };
+    var options = new KafkaIngestion.Consumer.ConsumerOptions
+    {
+        StorePath = Path.Combine(directory.FullName, "events.db"),
+        SqliteSynchronous = ArgAfter(args, "--synchronous") ?? "FULL",
+    };
     using (var store = new KafkaIngestion.Consumer.Storage.SqliteEventStore(Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System))
     {
         var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
@@ -135,7 +140,7 @@ static int RunStore(string[] args)
         }
 
         stopwatch.Stop();
-        Console.WriteLine($"STORED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} events in batches of {options.BatchSize}, {stopwatch.Elapsed.TotalSeconds:F2} s)");
+        Console.WriteLine($"STORED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} events in batches of {options.BatchSize}, synchronous={options.SqliteSynchronous}, {stopwatch.Elapsed.TotalSeconds:F2} s)");
     }
 
     Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
