@@ -91,7 +91,7 @@ internal sealed class EventDraft
     /// <returns>The event, or null when this check added problems (callers also reject events with problems found while reading).</returns>
     public IngestEvent? Build(EventDefaults defaults, EventProblems problems, string prefix)
     {
-        var before = problems.Count;
+        var before = problems.Added;
 
         if (SpecVersionRequired && SpecVersion is null)
         {
@@ -142,16 +142,16 @@ internal sealed class EventDraft
         CheckOptional(problems, prefix, "key", Key, MaxKeyLength);
         CheckOptional(problems, prefix, "subject", Subject, MaxSubjectLength);
 
-        var schemaProblems = problems.Count;
+        var schemaProblems = problems.Added;
         CheckOptional(problems, prefix, "dataschema", DataSchema, MaxDataSchemaLength);
-        if (DataSchema is not null && problems.Count == schemaProblems && !Uri.TryCreate(DataSchema, UriKind.Absolute, out _))
+        if (DataSchema is not null && problems.Added == schemaProblems && !Uri.TryCreate(DataSchema, UriKind.Absolute, out _))
         {
             problems.Add(prefix + "dataschema", "The attribute 'dataschema' must be an absolute URI.");
         }
 
-        var typeProblems = problems.Count;
+        var typeProblems = problems.Added;
         CheckOptional(problems, prefix, "datacontenttype", DataContentType, MaxContentTypeLength);
-        if (DataContentType is not null && problems.Count == typeProblems && !MediaTypeHeaderValue.TryParse(DataContentType, out _))
+        if (DataContentType is not null && problems.Added == typeProblems && !MediaTypeHeaderValue.TryParse(DataContentType, out _))
         {
             problems.Add(prefix + "datacontenttype", $"'{DataContentType}' is not a media type (RFC 2046).");
         }
@@ -166,7 +166,7 @@ internal sealed class EventDraft
             problems.Add(prefix + "data", $"The event's data is {size} bytes; at most {defaults.MaxEventBytes} are allowed.");
         }
 
-        if (problems.Count > before)
+        if (problems.Added > before)
         {
             return null;
         }

@@ -85,7 +85,7 @@ internal static class EventJsonReader
 
     private static IngestEvent? ReadEvent(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, EventJsonShape shape, EventDefaults defaults, EventProblems problems, string prefix)
     {
-        var problemsBefore = problems.Count;
+        var problemsBefore = problems.Added;
         var draft = new EventDraft
         {
             SpecVersionRequired = shape == EventJsonShape.CloudEvent,
@@ -147,7 +147,7 @@ internal static class EventJsonReader
 
         // Problems found while reading count as much as those Build finds.
         var built = draft.Build(defaults, problems, prefix);
-        return problems.Count > problemsBefore ? null : built;
+        return problems.Added > problemsBefore ? null : built;
     }
 
     /// <summary>Where <c>data</c> stood in the body; turned into bytes once the content type is known.</summary>

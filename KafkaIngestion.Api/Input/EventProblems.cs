@@ -7,8 +7,15 @@ internal sealed class EventProblems
 
     public int Count => _byField.Count;
 
+    /// <summary>
+    /// Every problem added, also a second one for the same field: "did this step find anything"
+    /// must not depend on whether an earlier step had already complained about that field.
+    /// </summary>
+    public int Added { get; private set; }
+
     public void Add(string field, string problem)
     {
+        Added++;
         if (!_byField.TryGetValue(field, out var problems))
         {
             _byField[field] = problems = [];

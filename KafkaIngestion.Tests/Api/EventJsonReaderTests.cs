@@ -223,4 +223,18 @@ public sealed class EventJsonReaderTests
         Assert.Contains("Kafka record", problem, StringComparison.Ordinal);
         Assert.Contains("at most 4096", problem, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"specversion":"1.0","id":"a","source":"urn:x","type":true}""", "type")]
+    [InlineData("""{"specversion":"1.0","id":"a","source":7,"type":"t"}""", "source")]
+    [InlineData("""{"specversion":"1.0","id":["a"],"source":"urn:x","type":"t"}""", "id")]
+    public void AnAttributeOfTheWrongJsonTypeIsAProblemEvenWhenTheRecordSizeIsChecked(string json, string field)
+    {
+        // Found by the hostile-input campaign: the reader's complaint and the required-attribute
+        // check name the same field, and the event was built (and sized) with a null attribute.
+        var result = EventJsonReader.ReadSingle(Encoding.UTF8.GetBytes(json), EventJsonShape.CloudEvent, Defaults with { MaxRecordBytes = 1_000_000 });
+
+        Assert.Null(Assert.Single(result.Events));
+        Assert.Contains(field, result.Problems.ToDictionary().Keys);
+    }
 }
