@@ -22,9 +22,9 @@ internal readonly record struct PublishOutcome(bool Stored, int Partition, long 
 
 /// <summary>
 /// Writes events to Kafka and waits for the broker's acknowledgement of each, so that the API
-/// answers 2xx only for events the broker durably holds, and answers within
-/// <see cref="IngestionOptions.PublishTimeout"/> of the request's first produce whatever the
-/// broker does: time spent waiting for room in a full queue comes out of the same deadline.
+/// answers 2xx only for events the broker durably holds, and answers in bounded time whatever
+/// the broker does: up to <see cref="IngestionOptions.PublishTimeout"/> waiting for room in a
+/// full producer queue, then up to PublishTimeout (plus a second's grace) for the broker.
 /// </summary>
 internal sealed partial class EventPublisher(
     IProducer<string?, byte[]> producer,
@@ -35,6 +35,10 @@ internal sealed partial class EventPublisher(
     ILogger<EventPublisher> logger)
 {
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(5);
+
+    // How long past message.timeout.ms (= PublishTimeout) of the last record the API still waits
+    // for librdkafka's verdict before it answers 503 by itself.
+    private static readonly TimeSpan VerdictGrace = TimeSpan.FromSeconds(1);
 
     public string Topic => options.Value.Topic;
 
@@ -120,15 +124,17 @@ internal sealed partial class EventPublisher(
         }
 
         PublishOutcome[] outcomes;
-        var remaining = options.Value.PublishTimeout - timeProvider.GetElapsedTime(started);
         try
         {
-            outcomes = await deliveries.Task.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, timeProvider, cancellationToken);
+            // librdkafka's own verdict (stored, or failed after message.timeout.ms counted from
+            // each produce) is the answer. Answering 503 before it would let a record the
+            // producer is still retrying be stored after the client was told to resend it: a
+            // duplicate in the topic. The wait is capped all the same, since a request already
+            // on the wire is only timed out by librdkafka when the broker's answer is overdue.
+            outcomes = await deliveries.Task.WaitAsync(options.Value.PublishTimeout + VerdictGrace, timeProvider, cancellationToken);
         }
         catch (TimeoutException)
         {
-            // The producer's own message timeout starts when a record is produced, which may be
-            // late in the deadline after waiting for queue room; the answer may not wait for it.
             // Records still in the producer may yet be stored: the 503 names their ids.
             deliveries.Expire(new Error(ErrorCode.Local_MsgTimedOut, "no acknowledgement within Ingestion:PublishTimeout"));
             outcomes = await deliveries.Task;
