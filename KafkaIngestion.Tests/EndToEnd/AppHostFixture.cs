@@ -7,12 +7,14 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// One real AppHost for the whole collection: the embedded broker, and the api and consumer
 /// as real processes started by the orchestrator. Started once, because that takes ~20 s.
 /// </summary>
-public class AppHostFixture : IAsyncLifetime
+public class AppHostFixture : IAsyncLifetime, IDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"kafkaingestion-tests-{Guid.NewGuid():N}");
     private DistributedApplication? _app;
+    private readonly CancellationTokenSource _logsStopped = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<Task> _logTasks = [];
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started.");
 
@@ -73,6 +75,7 @@ public class AppHostFixture : IAsyncLifetime
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
 
         _app = await builder.BuildAsync(timeout.Token);
+        KeepServiceLogs(_app);
         await _app.StartAsync(timeout.Token);
 
         await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
@@ -88,6 +91,60 @@ public class AppHostFixture : IAsyncLifetime
         LoadGen = _app.CreateHttpClient("loadgen");
         KafkaConnectionString = await _app.GetConnectionStringAsync("kafka", timeout.Token)
             ?? throw new InvalidOperationException("kafka has no connection string.");
+    }
+
+    /// <summary>
+    /// Writes each service's console output to <c>KAFKAINGESTION_TEST_ARTIFACTS/logs</c> (.ci/run
+    /// sets it), one file per fixture and service: a failed end-to-end test is explained by what
+    /// the services said, which otherwise goes only to a dashboard that no one watches.
+    /// </summary>
+    private void KeepServiceLogs(DistributedApplication app)
+    {
+        if (Environment.GetEnvironmentVariable(WebConsoleBrowserTests.ArtifactsVariable) is not { Length: > 0 } artifacts)
+        {
+            return;
+        }
+
+        var directory = Directory.CreateDirectory(Path.Combine(artifacts, "logs"));
+        var logs = app.Services.GetRequiredService<ResourceLoggerService>();
+        var watched = new HashSet<string>(StringComparer.Ordinal);
+        // Logs belong to resource instances ("consumer-x7k2…"), known once the orchestrator creates them.
+        _logTasks.Add(Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var change in app.ResourceNotifications.WatchAsync(_logsStopped.Token))
+                {
+                    if (watched.Add(change.ResourceId))
+                    {
+                        _logTasks.Add(CopyLogAsync(logs, change.ResourceId, Path.Combine(directory.FullName, $"{GetType().Name}-{change.ResourceId}.log")));
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The fixture is done.
+            }
+        }));
+    }
+
+    private async Task CopyLogAsync(ResourceLoggerService logs, string resourceId, string path)
+    {
+        await using var file = new StreamWriter(path, append: false) { AutoFlush = true };
+        try
+        {
+            await foreach (var batch in logs.WatchAsync(resourceId).WithCancellation(_logsStopped.Token))
+            {
+                foreach (var line in batch)
+                {
+                    await file.WriteLineAsync(line.Content);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The fixture is done.
+        }
     }
 
     /// <summary>The consumer's <c>/status</c>.</summary>
@@ -257,6 +314,12 @@ public class AppHostFixture : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    public void Dispose()
+    {
+        _logsStopped.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     public virtual async Task DisposeAsync()
     {
         Api?.Dispose();
@@ -268,6 +331,8 @@ public class AppHostFixture : IAsyncLifetime
             await _app.DisposeAsync();
         }
 
+        await _logsStopped.CancelAsync();
+        await Task.WhenAll([.. _logTasks]).WaitAsync(TimeSpan.FromSeconds(10));
         KillLeftoverServices();
 
         if (Directory.Exists(_dataDirectory))
