@@ -53,6 +53,12 @@ internal sealed partial class EventConsumerWorker(
         // process span on the embedded broker; a real broker answers as soon as data arrives,
         // so the lower ceiling only costs a few more empty fetches while idle.
         config.FetchWaitMaxMs = 50;
+        // A broker that goes away without closing the connection leaves requests unanswered;
+        // librdkafka gives up on them after socket.timeout.ms (60 s by default), and until then
+        // the member neither fetches nor heartbeats — it stood still for a minute after a 10 s
+        // broker outage in the fault suite, and lost its group membership. Fetches return in
+        // fetch.wait.max.ms and the other requests in milliseconds, so 10 s is ample.
+        config.SocketTimeoutMs = 10_000;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
