@@ -3,6 +3,7 @@
 # records are produced first (the API's record format), then the consumer starts, and the rate
 # is taken from its first stored batch to its last. Prints figures.
 # Usage: bash bench/drain.sh   (EVENTS=300000; keep it within the embedded broker's 5 MiB per partition)
+#        PARTITIONS=6 (the topic's partitions in the bench broker; more partitions hold more events)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +24,15 @@ trap cleanup EXIT
 
 bench_dll=bench/KafkaIngestion.Bench/bin/Release/net10.0/KafkaIngestion.Bench.dll
 rm -f "$out/drain-broker.log"  # a stale BOOTSTRAP line from the last run must not be read
-dotnet "$bench_dll" broker --port "$BROKER_PORT" > "$out/drain-broker.log" 2>&1 & pids+=($!)
+dotnet "$bench_dll" broker --port "$BROKER_PORT" --partitions "${PARTITIONS:-6}" > "$out/drain-broker.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do grep -q '^BOOTSTRAP=' "$out/drain-broker.log" && break; sleep 0.1; done
 bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/drain-broker.log")
 
 echo "== producing $EVENTS events"
 dotnet "$bench_dll" produce --bootstrap "$bootstrap" --events "$EVENTS"
+
+echo "== reading them without storing (the consumer's read path alone, a group of its own)"
+dotnet "$bench_dll" consume --bootstrap "$bootstrap" --events "$EVENTS" | tee "$out/drain-read.txt"
 
 echo "== draining with one consumer"
 ASPNETCORE_URLS=$CONSUMER_URL ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__kafka="$bootstrap" \

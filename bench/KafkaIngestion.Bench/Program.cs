@@ -9,6 +9,9 @@ using KafkaIngestion.Events;
 //                     the most requests per second this machine can serve, for comparison
 //   store --events N  the consumer's SQLite store alone, no Kafka: its own ceiling
 //                    [--synchronous FULL|NORMAL]
+//   consume --bootstrap B --events N
+//                     the consumer's read path alone (its consumer settings, every record read
+//                     as an event), no store: the most events per second reading allows
 //   produce --bootstrap B --events N [--plain]
 //                     the API's records (same headers, same producer settings) written with
 //                     no HTTP at all: the most events per second the Kafka client path allows;
@@ -20,6 +23,7 @@ return mode switch
     "bare" => await RunBareAsync(args),
     "produce" => await RunProduceAsync(args),
     "store" => RunStore(args),
+    "consume" => RunConsume(args),
     _ => Usage(),
 };
 
@@ -69,6 +73,11 @@ static async Task<int> RunProduceAsync(string[] args)
         DeliveryReportFields = "status",
         QueueBufferingMaxMessages = 500_000,
     };
+    foreach (var setting in args.Zip(args.Skip(1)).Where(p => p.First == "--set").Select(p => p.Second.Split('=', 2)))
+    {
+        config.Set(setting[0], setting[1]);
+    }
+
     using var producer = new ProducerBuilder<string?, byte[]>(config).Build();
     var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
     var now = DateTimeOffset.UtcNow;
@@ -148,11 +157,59 @@ static int RunStore(string[] args)
     return 0;
 }
 
+static int RunConsume(string[] args)
+{
+    var bootstrap = ArgAfter(args, "--bootstrap") ?? "localhost:19092";
+    var count = int.Parse(ArgAfter(args, "--events") ?? "300000", System.Globalization.CultureInfo.InvariantCulture);
+    var config = new ConsumerConfig { BootstrapServers = bootstrap };
+    KafkaIngestion.Consumer.EventConsumerWorker.ConfigureConsumerDefaults(config);
+    // A group of its own, so the drain that may follow still finds every record unread.
+    config.GroupId = "bench-read-" + Guid.NewGuid().ToString("N");
+    // --set name=value (repeatable): a librdkafka setting to try against the defaults.
+    foreach (var setting in args.Zip(args.Skip(1)).Where(p => p.First == "--set").Select(p => p.Second.Split('=', 2)))
+    {
+        config.Set(setting[0], setting[1]);
+    }
+
+    using var consumer = new ConsumerBuilder<string?, byte[]>(config).Build();
+    consumer.Subscribe("events");
+    int read = 0, invalid = 0;
+    System.Diagnostics.Stopwatch? stopwatch = null;
+    var cpuAtStart = TimeSpan.Zero;
+    var deadline = DateTime.UtcNow.AddMinutes(2);
+    while (read < count && DateTime.UtcNow < deadline)
+    {
+        if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is not { IsPartitionEOF: false } record)
+        {
+            continue;
+        }
+
+        // Timed from the first record: group join and the first fetch are not reading.
+        if (stopwatch is null)
+        {
+            stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            cpuAtStart = Environment.CpuUsage.TotalTime;
+        }
+
+        read++;
+        if (!CloudEventKafkaBinding.TryRead(record.Message, out _, out _))
+        {
+            invalid++;
+        }
+    }
+
+    var seconds = stopwatch?.Elapsed.TotalSeconds ?? 0;
+    var cpu = (Environment.CpuUsage.TotalTime - cpuAtStart).TotalSeconds;
+    consumer.Close();
+    Console.WriteLine($"READ={(read - 1) / Math.Max(seconds, 1e-9):F0} events/s ({read} events, {invalid} invalid, {seconds:F2} s, process CPU {cpu:F2} s)");
+    return read == count && invalid == 0 ? 0 : 1;
+}
+
 static string? ArgAfter(string[] args, string name) =>
     args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | produce --bootstrap B [--events N]");
+    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | produce --bootstrap B [--events N] [--plain] [--set name=value]");
     return 2;
 }
