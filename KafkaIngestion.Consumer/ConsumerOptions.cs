@@ -59,6 +59,14 @@ internal sealed class ConsumerOptions
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// How many batches may wait for the store while the consume thread reads the next one.
+    /// Reading and storing then overlap (the drain rate is the slower of the two, not their sum);
+    /// a bound keeps memory, and the records read but not stored, small.
+    /// </summary>
+    [Range(1, 64)]
+    public int StoreQueueBatches { get; set; } = 2;
+
+    /// <summary>
     /// SQLite's <c>synchronous</c> setting in WAL mode: <c>FULL</c> (the default) syncs every
     /// commit, so a stored batch survives a power loss; <c>NORMAL</c> syncs only at checkpoints,
     /// so a stored batch survives a crash of the process but the newest ones may be lost with the

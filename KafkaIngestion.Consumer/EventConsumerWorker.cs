@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.Events;
@@ -8,11 +9,12 @@ namespace KafkaIngestion.Consumer;
 
 /// <summary>
 /// Reads <c>events</c> in the consumer group on a thread of its own (Confluent's <c>Consume</c>
-/// blocks), gathers records into micro-batches, stores each batch in one transaction and only
-/// then stores the batch's offsets. A crash therefore re-delivers rather than skips
-/// (at-least-once), and the store's unique event id makes re-delivery harmless (exactly-once
-/// effect). Stored offsets are committed by librdkafka in the background, on revocation, and by
-/// <c>Close()</c>.
+/// blocks) and gathers records into micro-batches; a second thread stores each batch in one
+/// transaction, so reading the next batch overlaps storing this one. A batch's offsets are
+/// stored (on the consume thread, which owns the consumer) only after its transaction committed.
+/// A crash therefore re-delivers rather than skips (at-least-once), and the store's unique event
+/// id makes re-delivery harmless (exactly-once effect). Stored offsets are committed by
+/// librdkafka in the background, on revocation, and by <c>Close()</c>.
 /// </summary>
 internal sealed partial class EventConsumerWorker(
     IConsumer<string?, byte[]> consumer,
@@ -35,10 +37,55 @@ internal sealed partial class EventConsumerWorker(
 
     private static readonly TimeSpan CommittedLookupTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly List<ConsumeResult<string?, byte[]>> _batch = [];
+    // How long a full batch waits for room in the store queue before the consume thread pauses
+    // its partitions and only polls. Short waits are the normal back-pressure of a store that is
+    // slower than Kafka; pausing for those would throw away librdkafka's prefetched records.
+    private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(1);
+
+    // Longest a revocation or shutdown waits for the batches handed to the store.
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    private List<ConsumeResult<string?, byte[]>> _batch = [];
     private readonly Dictionary<TopicPartition, long> _nextOffset = [];
+
+    // Per partition, the first offset of records given up on during a revocation (see RewindKept).
+    private readonly Dictionary<TopicPartition, long> _unstored = [];
     private long _batchStarted;
     private CancellationToken _stopping;
+
+    // A full batch, already validated, that the store queue had no room for yet.
+    private PendingBatch? _ready;
+    private bool _paused;
+
+    // The hand-off to the store thread, and what it hands back: batches whose offsets may now be
+    // stored (only the consume thread touches the consumer).
+    private BlockingCollection<PendingBatch>? _toStore;
+    private readonly ConcurrentQueue<PendingBatch> _done = new();
+    private int _inFlight;
+
+    // Set while a revocation or shutdown drains the queue: the store thread tries each batch once
+    // and, after a failure, gives up on the rest too (their offsets stay unstored, in order).
+    private readonly ManualResetEventSlim _giveUp = new(false);
+    private volatile bool _abandoning;
+
+    // Bumped when partitions are lost: batches read before it must not store offsets any more.
+    private int _epoch;
+
+    // Stops the store thread's waits once the consume loop has finished with it.
+    private readonly CancellationTokenSource _storeStopped = new();
+
+    /// <summary>A batch on its way to the store: the records (for offsets) and the valid events in them.</summary>
+    private sealed class PendingBatch(List<ConsumeResult<string?, byte[]>> records, List<ConsumedEvent> valid, List<ConsumeResult<string?, byte[]>> validRecords,
+        List<System.Diagnostics.ActivityContext> producers, long started, int epoch)
+    {
+        public List<ConsumeResult<string?, byte[]>> Records { get; } = records;
+        public List<ConsumedEvent> Valid { get; } = valid;
+        public List<ConsumeResult<string?, byte[]>> ValidRecords { get; } = validRecords;
+        public List<System.Diagnostics.ActivityContext> Producers { get; } = producers;
+        public long Started { get; } = started;
+        public int Epoch { get; } = epoch;
+        public bool Stored { get; set; }
+    }
 
     /// <summary>Group membership, earliest offset for a new group, offsets stored by us.</summary>
     public static void ConfigureConsumerDefaults(ConsumerConfig config)
@@ -70,19 +117,38 @@ internal sealed partial class EventConsumerWorker(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        _toStore = new BlockingCollection<PendingBatch>(options.Value.StoreQueueBatches);
+        var storeThread = new Thread(StoreLoop) { IsBackground = true, Name = "event-store" };
+        storeThread.Start();
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
+            Exception? failure = null;
             try
             {
                 ConsumeLoop(stoppingToken);
-                finished.SetResult();
             }
             catch (Exception ex)
             {
+                failure = ex;
                 loopState.Fail(ex.Message);
                 LogLoopFailed(logger, ex);
-                finished.SetException(ex);
+            }
+            finally
+            {
+                // The store thread ends before the host may dispose the store under it.
+                _toStore.CompleteAdding();
+                _storeStopped.Cancel();
+                storeThread.Join();
+            }
+
+            if (failure is null)
+            {
+                finished.SetResult();
+            }
+            else
+            {
+                finished.SetException(failure);
             }
         })
         {
@@ -93,6 +159,14 @@ internal sealed partial class EventConsumerWorker(
         return finished.Task;
     }
 
+    public override void Dispose()
+    {
+        base.Dispose();
+        _giveUp.Dispose();
+        _storeStopped.Dispose();
+        _toStore?.Dispose();
+    }
+
     /// <summary>
     /// Called by librdkafka (inside <c>Consume</c>, on the consume thread) before partitions move
     /// to another member: what was read from them is stored and committed first, so the new owner
@@ -100,20 +174,10 @@ internal sealed partial class EventConsumerWorker(
     /// </summary>
     public void OnPartitionsRevoked(IConsumer<string?, byte[]> revokedFrom, List<TopicPartitionOffset> partitions)
     {
-        if (_batch.Count > 0)
-        {
-            // One attempt only: a rebalance must not wait on a failing store. A batch that is
-            // not stored keeps its offsets unstored, so the partitions' next owner reads it again.
-            try
-            {
-                Flush(retry: false, _stopping);
-            }
-            catch (Exception ex) when (ex is EventStoreUnavailableException or EventStoreRejectedException or OperationCanceledException)
-            {
-                LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
-                _batch.Clear();
-            }
-        }
+        // One attempt per batch only: a rebalance must not wait on a failing store. A batch that
+        // is not stored keeps its offsets (and those of every batch after it) unstored, so the
+        // partitions' next owner reads it again.
+        DrainStoreQueue(_stopping);
 
         try
         {
@@ -131,18 +195,34 @@ internal sealed partial class EventConsumerWorker(
             _nextOffset.Remove(partition.TopicPartition);
         }
 
+        // With cooperative rebalancing some partitions stay: they are resumed here (the queue is
+        // empty now; the loop pauses them again if the store still does not take batches), and
+        // rewound to their first record given up on above.
+        var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
+        var kept = consumer.Assignment.Where(p => !revoked.Contains(p)).ToList();
+        if (_paused && kept.Count > 0)
+        {
+            consumer.Resume(kept);
+        }
+
+        _paused = false;
+        RewindKept(kept);
         LogRevoked(logger, partitions.Count);
     }
 
     /// <summary>
-    /// Called when this member was dropped from the group (e.g. the store was down longer than
-    /// max.poll.interval.ms): the partitions already belong to someone else, so nothing may be
-    /// committed. The batch in hand is dropped unstored; its new owner reads it again.
+    /// Called when this member was dropped from the group: the partitions already belong to
+    /// someone else, so nothing may be committed. The records in hand are dropped unstored and
+    /// batches already handed to the store will not store offsets; the new owner reads them again.
     /// </summary>
     public void OnPartitionsLost(List<TopicPartitionOffset> partitions)
     {
-        LogLost(logger, partitions.Count, _batch.Count);
-        _batch.Clear();
+        _unstored.Clear();
+        LogLost(logger, partitions.Count, _batch.Count + (_ready?.Records.Count ?? 0) + Volatile.Read(ref _inFlight));
+        _batch = [];
+        _ready = null;
+        _paused = false;
+        Interlocked.Increment(ref _epoch);
         foreach (var partition in partitions)
         {
             _nextOffset.Remove(partition.TopicPartition);
@@ -162,10 +242,45 @@ internal sealed partial class EventConsumerWorker(
             {
                 if (replays.TryTake(out var replayFrom))
                 {
-                    Replay(replayFrom, stoppingToken);
+                    Replay(replayFrom);
                 }
 
-                var wait = _batch.Count == 0 ? IdlePoll : settings.BatchMaxWait - timeProvider.GetElapsedTime(_batchStarted);
+                StoreDoneOffsets();
+                if (_storeFailure is { } failure)
+                {
+                    throw new InvalidOperationException("The store thread stopped: " + failure.Message, failure);
+                }
+
+                if (_ready is null
+                    && (_batch.Count >= settings.BatchSize
+                        || (_batch.Count > 0 && timeProvider.GetElapsedTime(_batchStarted) >= settings.BatchMaxWait)))
+                {
+                    _ready = Prepare(_batch, stoppingToken);
+                    _batch = new List<ConsumeResult<string?, byte[]>>(settings.BatchSize);
+                }
+
+                if (_ready is not null)
+                {
+                    if (TryHandOff(_ready, _paused ? TimeSpan.Zero : PauseAfter))
+                    {
+                        _ready = null;
+                        if (_paused)
+                        {
+                            ResumeAll();
+                        }
+                    }
+                    else if (!_paused)
+                    {
+                        PauseAll();
+                    }
+                }
+
+                // While paused (the store has not taken a batch for a while, e.g. it is down),
+                // Consume still runs: it keeps this member in the group beyond
+                // max.poll.interval.ms and serves rebalances, but delivers no new records.
+                var wait = _ready is not null || _batch.Count == 0
+                    ? IdlePoll
+                    : settings.BatchMaxWait - timeProvider.GetElapsedTime(_batchStarted);
                 ConsumeResult<string?, byte[]>? record = null;
                 try
                 {
@@ -187,25 +302,22 @@ internal sealed partial class EventConsumerWorker(
                         _batchStarted = timeProvider.GetTimestamp();
                     }
 
+                    // Even while paused a record may arrive (fetched just before the pause): it
+                    // joins the next batch, so nothing read is ever dropped.
                     _batch.Add(record);
-                }
-
-                if (_batch.Count >= settings.BatchSize
-                    || (_batch.Count > 0 && timeProvider.GetElapsedTime(_batchStarted) >= settings.BatchMaxWait))
-                {
-                    Flush(retry: true, stoppingToken);
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down while a batch waited for the store: its offsets stay unstored, so
-            // the batch is delivered again to whoever consumes next.
+            // Shutting down while a dead-letter write waited: the batch's offsets stay
+            // unstored, so it is delivered again to whoever consumes next.
         }
         finally
         {
-            // Graceful shutdown finishes the batch in hand if the store takes it at once.
-            TryFinalFlush();
+            // Graceful shutdown stores what was read if the store takes it at once.
+            using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            DrainStoreQueue(shortWait.Token);
             // Commits the stored offsets and leaves the group at once, so partitions move to
             // the other members without waiting for a session timeout.
             consumer.Close();
@@ -214,18 +326,161 @@ internal sealed partial class EventConsumerWorker(
         }
     }
 
+    private bool TryHandOff(PendingBatch batch, TimeSpan wait)
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (_toStore!.TryAdd(batch, wait))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _inFlight);
+        return false;
+    }
+
+    private void PauseAll()
+    {
+        var assignment = consumer.Assignment;
+        consumer.Pause(assignment);
+        _paused = true;
+        LogPaused(logger, assignment.Count);
+    }
+
+    private void ResumeAll()
+    {
+        // librdkafka resumes fetching from the position after the last record it handed to us,
+        // so every record read before the pause (all of them in a batch here) is followed by
+        // the next one: nothing skipped, nothing read twice.
+        consumer.Resume(consumer.Assignment);
+        _paused = false;
+        LogResumed(logger);
+    }
+
+    /// <summary>
+    /// Hands every record in hand to the store and waits until the store thread has tried them
+    /// all once, then stores the offsets of the batches it stored. Runs on the consume thread
+    /// (revocation, shutdown), where polling cannot go on.
+    /// </summary>
+    private void DrainStoreQueue(CancellationToken cancellationToken)
+    {
+        _giveUp.Set();
+        try
+        {
+            if (_ready is null && _batch.Count > 0)
+            {
+                try
+                {
+                    _ready = Prepare(_batch, cancellationToken);
+                    _batch = [];
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or KafkaException)
+                {
+                    // A dead-letter write did not finish: the batch stays unstored and is read again.
+                    LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
+                    RememberUnstored(_batch);
+                    _batch = [];
+                }
+            }
+
+            if (_ready is not null)
+            {
+                if (TryHandOff(_ready, DrainTimeout))
+                {
+                    _ready = null;
+                }
+                else
+                {
+                    LogFinalFlushSkipped(logger, _ready.Records.Count, "the store queue did not take it in time");
+                    RememberUnstored(_ready.Records);
+                    _ready = null;
+                }
+            }
+
+            if (!SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, DrainTimeout))
+            {
+                LogDrainTimedOut(logger, Volatile.Read(ref _inFlight));
+                // Whatever the store finishes later must not store offsets past a batch that
+                // may still fail.
+                Interlocked.Increment(ref _epoch);
+            }
+
+            StoreDoneOffsets();
+        }
+        finally
+        {
+            _abandoning = false;
+            _giveUp.Reset();
+        }
+    }
+
+    /// <summary>Stores the offsets of batches the store committed, in the order they were read.</summary>
+    private void StoreDoneOffsets()
+    {
+        var epoch = Volatile.Read(ref _epoch);
+        while (_done.TryDequeue(out var batch))
+        {
+            if (batch.Epoch != epoch)
+            {
+                continue;
+            }
+
+            if (batch.Stored)
+            {
+                StoreOffsets(batch.Records);
+            }
+            else
+            {
+                RememberUnstored(batch.Records);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records given up on during a revocation (the store failed, or did not take them in time):
+    /// the first such offset per partition. Their offsets were never stored, so a partition that
+    /// moves to another member is read again from there; one this member keeps is rewound.
+    /// </summary>
+    private void RememberUnstored(List<ConsumeResult<string?, byte[]>> records)
+    {
+        foreach (var record in records)
+        {
+            var topicPartition = record.TopicPartition;
+            if (!_unstored.TryGetValue(topicPartition, out var first) || record.Offset.Value < first)
+            {
+                _unstored[topicPartition] = record.Offset.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a revocation that took only some partitions (cooperative rebalancing), the ones kept
+    /// go on from their first record that was not stored; otherwise the loop would continue after
+    /// it and those events would be skipped until the next restart or rebalance.
+    /// </summary>
+    private void RewindKept(IReadOnlyCollection<TopicPartition> kept)
+    {
+        foreach (var partition in kept)
+        {
+            if (_unstored.TryGetValue(partition, out var first))
+            {
+                consumer.Seek(new TopicPartitionOffset(partition, first));
+                _nextOffset.Remove(partition);
+                LogRewound(logger, partition, first);
+            }
+        }
+
+        _unstored.Clear();
+    }
+
     /// <summary>
     /// Reads this member's partitions again from the earliest offset, or from the first record at
     /// or after a time (the broker looks the offsets up; librdkafka's mock broker cannot, and
-    /// answers "end"). The batch in hand is stored first.
+    /// answers "end").
     /// </summary>
-    private void Replay(DateTimeOffset from, CancellationToken stoppingToken)
+    private void Replay(DateTimeOffset from)
     {
-        if (_batch.Count > 0)
-        {
-            Flush(retry: true, stoppingToken);
-        }
-
+        // The records already read need no flush first: the store takes batches in the order
+        // they were read, so theirs are stored (and their offsets stored) before the replayed ones.
         var partitions = consumer.Assignment;
         List<TopicPartitionOffset> targets;
         try
@@ -259,13 +514,15 @@ internal sealed partial class EventConsumerWorker(
     /// </summary>
     private void DetectGap(ConsumeResult<string?, byte[]> record)
     {
-        if (!_nextOffset.TryGetValue(record.TopicPartition, out var expected))
+        // ConsumeResult builds a new TopicPartition on every read of the property.
+        var topicPartition = record.TopicPartition;
+        if (!_nextOffset.TryGetValue(topicPartition, out var expected))
         {
             // First record since assignment: continue from the group's committed offset, or from
             // the partition's start for a group that never committed.
             try
             {
-                var committed = consumer.Committed([record.TopicPartition], CommittedLookupTimeout)[0].Offset;
+                var committed = consumer.Committed([topicPartition], CommittedLookupTimeout)[0].Offset;
                 expected = committed == Offset.Unset ? 0 : committed.Value;
             }
             catch (KafkaException)
@@ -280,21 +537,26 @@ internal sealed partial class EventConsumerWorker(
         {
             var missing = record.Offset.Value - expected;
             counters.RecordGap(missing);
-            LogGap(logger, missing, record.TopicPartition, expected, record.Offset.Value - 1);
+            LogGap(logger, missing, topicPartition, expected, record.Offset.Value - 1);
         }
 
-        _nextOffset[record.TopicPartition] = record.Offset.Value + 1;
+        _nextOffset[topicPartition] = record.Offset.Value + 1;
     }
 
-    /// <summary>Stores the batch (retrying while the store fails, if asked), then stores its offsets.</summary>
-    private void Flush(bool retry, CancellationToken stoppingToken)
+    /// <summary>
+    /// Validates a batch on the consume thread: records that are not valid events go to the
+    /// dead-letter topic (retrying cannot help, and acknowledging them silently would hide them).
+    /// </summary>
+    private PendingBatch Prepare(List<ConsumeResult<string?, byte[]>> records, CancellationToken cancellationToken)
     {
-        var valid = new List<ConsumedEvent>(_batch.Count);
-        var records = new List<ConsumeResult<string?, byte[]>>(_batch.Count);
+        var valid = new List<ConsumedEvent>(records.Count);
+        var validRecords = new List<ConsumeResult<string?, byte[]>>(records.Count);
         var producers = new List<System.Diagnostics.ActivityContext>();
-        foreach (var record in _batch)
+        // Reading every record's trace context is wasted work when no tracer listens.
+        var tracing = KafkaTelemetry.IsListening;
+        foreach (var record in records)
         {
-            if (KafkaTelemetry.Extract(record.Message.Headers) is { } producer)
+            if (tracing && KafkaTelemetry.Extract(record.Message.Headers) is { } producer)
             {
                 producers.Add(producer);
             }
@@ -302,55 +564,100 @@ internal sealed partial class EventConsumerWorker(
             if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
             {
                 valid.Add(new ConsumedEvent(ingestEvent!, record.Partition.Value, record.Offset.Value));
-                records.Add(record);
+                validRecords.Add(record);
             }
             else
             {
-                // A record that is not a valid event never becomes one: retrying cannot help,
-                // and acknowledging it silently would hide it. It goes to the dead-letter topic.
-                deadLetters.Write(record, error!, attempts: 1, timeProvider.GetUtcNow(), stoppingToken);
+                deadLetters.Write(record, error!, attempts: 1, timeProvider.GetUtcNow(), cancellationToken);
                 counters.RecordDeadLettered();
             }
         }
 
-        using var activity = KafkaTelemetry.StartProcess(options.Value.Topic, _groupId, producers, _batch.Count);
-        if (_batch is [var only])
+        return new PendingBatch(records, valid, validRecords, producers, _batchStarted, Volatile.Read(ref _epoch));
+    }
+
+    /// <summary>The store thread: stores batches in the order they were read and hands them back.</summary>
+    private void StoreLoop()
+    {
+        foreach (var batch in _toStore!.GetConsumingEnumerable())
+        {
+            if (!_abandoning && _storeFailure is null)
+            {
+                try
+                {
+                    Store(batch);
+                    batch.Stored = true;
+                }
+                catch (Exception ex) when (ex is EventStoreUnavailableException or EventStoreRejectedException or OperationCanceledException)
+                {
+                    // Only while draining (or stopping): the batch and every one after it keep
+                    // their offsets unstored, so they are read again, in order.
+                    _abandoning = true;
+                    LogFinalFlushSkipped(logger, batch.Records.Count, ex.Message);
+                }
+                catch (Exception ex)
+                {
+                    // E.g. a dead-letter write that kept failing: the consume loop stops rather
+                    // than skip a record.
+                    _storeFailure = ex;
+                }
+            }
+
+            _done.Enqueue(batch);
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private volatile Exception? _storeFailure;
+
+    /// <summary>Stores one batch, retrying while the store is unavailable (unless draining).</summary>
+    private void Store(PendingBatch batch)
+    {
+        var valid = batch.Valid;
+        using var activity = KafkaTelemetry.StartProcess(options.Value.Topic, _groupId, batch.Producers, batch.Records.Count);
+        if (batch.Records is [var only])
         {
             KafkaTelemetry.SetRecord(activity, only.Partition.Value, only.Offset.Value);
         }
 
-        if (valid.Count > 0)
+        if (valid.Count == 0)
         {
-            StoreResult stored;
-            try
-            {
-                stored = retry ? StoreWithRetries(valid, stoppingToken) : store.Store(valid);
-                recentEvents.Record(valid, timeProvider.GetUtcNow());
-            }
-            catch (EventStoreRejectedException ex) when (retry)
-            {
-                stored = StoreOneByOne(valid, records, ex.Message, stoppingToken);
-            }
-
-            counters.RecordStored(stored.Inserted, stored.Duplicates);
-            // A batch with duplicates is (partly) a replay or redelivery: its events' age says
-            // nothing about the pipeline's latency.
-            if (stored.Duplicates == 0)
-            {
-                var storedAt = timeProvider.GetUtcNow();
-                foreach (var consumed in valid)
-                {
-                    metrics.RecordStored(storedAt - consumed.Event.Time);
-                }
-            }
-
-            metrics.RecordBatch(timeProvider.GetElapsedTime(_batchStarted));
-            activity?.SetTag("kafkaingestion.events.stored", stored.Inserted);
-            activity?.SetTag("kafkaingestion.events.duplicates", stored.Duplicates);
+            return;
         }
 
-        StoreOffsets();
-        _batch.Clear();
+        StoreResult stored;
+        try
+        {
+            stored = StoreWithRetries(valid);
+            recentEvents.Record(valid, timeProvider.GetUtcNow());
+        }
+        catch (EventStoreRejectedException ex) when (!_giveUp.IsSet)
+        {
+            stored = StoreOneByOne(valid, batch.ValidRecords, ex.Message);
+        }
+
+        counters.RecordStored(stored.Inserted, stored.Duplicates);
+        // A batch with duplicates is (partly) a replay or redelivery: its events' age says
+        // nothing about the pipeline's latency.
+        if (stored.Duplicates == 0)
+        {
+            var storedAt = timeProvider.GetUtcNow();
+            foreach (var consumed in valid)
+            {
+                metrics.RecordStored(storedAt - consumed.Event.Time);
+            }
+        }
+
+        metrics.RecordBatch(timeProvider.GetElapsedTime(batch.Started));
+        activity?.SetTag("kafkaingestion.events.stored", stored.Inserted);
+        activity?.SetTag("kafkaingestion.events.duplicates", stored.Duplicates);
+    }
+
+    /// <summary>Waits between attempts; false (stop trying) when draining or stopping.</summary>
+    private bool WaitBeforeRetry(TimeSpan delay)
+    {
+        WaitHandle.WaitAny([_storeStopped.Token.WaitHandle, _giveUp.WaitHandle], delay);
+        return !_storeStopped.IsCancellationRequested && !_giveUp.IsSet;
     }
 
     /// <summary>
@@ -359,7 +666,7 @@ internal sealed partial class EventConsumerWorker(
     /// <see cref="ConsumerOptions.MaxAttempts"/> tries goes to the dead-letter topic, so one bad
     /// event never blocks its partition.
     /// </summary>
-    private StoreResult StoreOneByOne(List<ConsumedEvent> events, List<ConsumeResult<string?, byte[]>> records, string batchError, CancellationToken stoppingToken)
+    private StoreResult StoreOneByOne(List<ConsumedEvent> events, List<ConsumeResult<string?, byte[]>> records, string batchError)
     {
         var firstFailedAt = timeProvider.GetUtcNow();
         LogIsolating(logger, events.Count, batchError);
@@ -370,7 +677,7 @@ internal sealed partial class EventConsumerWorker(
             {
                 try
                 {
-                    var stored = StoreWithRetries([events[i]], stoppingToken);
+                    var stored = StoreWithRetries([events[i]]);
                     recentEvents.Record([events[i]], timeProvider.GetUtcNow());
                     inserted += stored.Inserted;
                     duplicates += stored.Duplicates;
@@ -381,14 +688,14 @@ internal sealed partial class EventConsumerWorker(
                     counters.RecordStoreRetry();
                     var delay = Backoff(attempt);
                     LogEventRefused(logger, events[i].Event.Id, attempt, options.Value.MaxAttempts, delay.TotalMilliseconds, ex.Message);
-                    if (stoppingToken.WaitHandle.WaitOne(delay))
+                    if (!WaitBeforeRetry(delay))
                     {
-                        stoppingToken.ThrowIfCancellationRequested();
+                        throw new OperationCanceledException("Stopped trying the refused event: draining or stopping.", ex);
                     }
                 }
                 catch (EventStoreRejectedException ex)
                 {
-                    deadLetters.Write(records[i], ex.Message, attempt, firstFailedAt, stoppingToken);
+                    deadLetters.Write(records[i], ex.Message, attempt, firstFailedAt, _storeStopped.Token);
                     counters.RecordDeadLettered();
                     loopState.RecordError(ex.Message);
                     break;
@@ -399,7 +706,7 @@ internal sealed partial class EventConsumerWorker(
         return new StoreResult(inserted, duplicates);
     }
 
-    private StoreResult StoreWithRetries(List<ConsumedEvent> events, CancellationToken stoppingToken)
+    private StoreResult StoreWithRetries(List<ConsumedEvent> events)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -422,9 +729,10 @@ internal sealed partial class EventConsumerWorker(
                 loopState.Retrying(ex.Message);
                 var delay = Backoff(attempt);
                 LogStoreFailed(logger, events.Count, attempt, delay.TotalMilliseconds, ex.Message);
-                if (stoppingToken.WaitHandle.WaitOne(delay))
+                if (!WaitBeforeRetry(delay))
                 {
-                    stoppingToken.ThrowIfCancellationRequested();
+                    // Draining for a revocation or shutdown: one attempt was all it gets.
+                    throw;
                 }
             }
         }
@@ -436,30 +744,31 @@ internal sealed partial class EventConsumerWorker(
         return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
     }
 
-    private void StoreOffsets()
+    private void StoreOffsets(List<ConsumeResult<string?, byte[]>> records)
     {
-        // The next offset to read, per partition: one past the last record handled.
-        foreach (var last in _batch.GroupBy(r => r.TopicPartition).Select(g => g.MaxBy(r => r.Offset.Value)!))
+        // The next offset to read, per partition: one past the last record handled. The batch
+        // holds records of the one subscribed topic, so the partition number tells them apart.
+        var lastByPartition = new Dictionary<int, ConsumeResult<string?, byte[]>>();
+        foreach (var record in records)
         {
-            consumer.StoreOffset(new TopicPartitionOffset(last.TopicPartition, last.Offset + 1));
-        }
-    }
-
-    private void TryFinalFlush()
-    {
-        if (_batch.Count == 0)
-        {
-            return;
+            if (!lastByPartition.TryGetValue(record.Partition.Value, out var last) || record.Offset.Value > last.Offset.Value)
+            {
+                lastByPartition[record.Partition.Value] = record;
+            }
         }
 
-        try
+        foreach (var last in lastByPartition.Values)
         {
-            using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            Flush(retry: false, shortWait.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or EventStoreUnavailableException or EventStoreRejectedException or KafkaException)
-        {
-            LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
+            try
+            {
+                consumer.StoreOffset(new TopicPartitionOffset(last.TopicPartition, last.Offset + 1));
+            }
+            catch (KafkaException ex)
+            {
+                // The partition is no longer assigned (revoked while its batch was stored): its
+                // new owner reads from the last commit, which the idempotent store makes harmless.
+                LogOffsetNotStored(logger, last.TopicPartition, ex.Error.Reason);
+            }
         }
     }
 
@@ -504,6 +813,21 @@ internal sealed partial class EventConsumerWorker(
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The consume loop stopped on an error; offsets of unhandled records were not stored")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store has not taken a batch for a while; {Partitions} partition(s) paused, polling goes on to keep the group membership")]
+    private static partial void LogPaused(ILogger logger, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The store takes batches again; partitions resumed")]
+    private static partial void LogResumed(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Batches} batch(es) still with the store after the drain timeout; their offsets will not be stored")]
+    private static partial void LogDrainTimedOut(ILogger logger, int batches);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Offset of {TopicPartition} not stored: {Reason}")]
+    private static partial void LogOffsetNotStored(ILogger logger, TopicPartition topicPartition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{TopicPartition} stays with this member: reading it again from offset {Offset}, the first event not stored before the rebalance")]
+    private static partial void LogRewound(ILogger logger, TopicPartition topicPartition, long offset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consumer closed; stored offsets committed")]
     private static partial void LogStopped(ILogger logger);

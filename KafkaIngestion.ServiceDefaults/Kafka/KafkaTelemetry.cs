@@ -19,6 +19,9 @@ public static class KafkaTelemetry
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
 
+    /// <summary>Whether any tracer listens to Kafka spans (otherwise none is made).</summary>
+    public static bool IsListening => Source.HasListeners();
+
     /// <summary>
     /// A "send {topic}" producer span for records handed to the broker together; it should end
     /// when the broker has acknowledged them, so its duration is the publish latency.

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using KafkaIngestion.Events;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace KafkaIngestion.Tests.EndToEnd;
+
+/// <summary>
+/// A store outage longer than max.poll.interval.ms must not cost the consumer its group
+/// membership: while the store thread retries, the consume loop pauses its partitions and keeps
+/// polling. The consumer is hosted in the test process (so the interval can be short) with a
+/// topic and group of its own, against the shared embedded broker.
+/// </summary>
+[Collection(SharedAppHost.Name)]
+public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    // librdkafka leaves the group when Consume is not called for this long.
+    private static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(6);
+
+    [Fact]
+    public async Task AStoreOutageLongerThanMaxPollIntervalKeepsTheMembershipAndLosesNoEvent()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var topic = $"outage-{Guid.NewGuid():N}";
+        var storeDirectory = Path.Combine(Path.GetTempPath(), $"outage-test-{Guid.NewGuid():N}");
+        var storePath = Path.Combine(storeDirectory, "events.db");
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
+
+        var before = Produce(producer, topic, "before", 100, timeout.Token);
+        await using (var consumer = new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
+            .UseSetting("Kafka:Consumer:Config:group.id", topic)
+            .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
+            .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
+            .UseSetting("Kafka:Consumer:Config:max.poll.interval.ms", ((int)MaxPollInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .UseSetting("Consumer:Topic", topic)
+            .UseSetting("Consumer:StorePath", storePath)
+            .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
+            .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
+            // Small batches, so the store queue fills and the loop pauses while records are
+            // still in librdkafka's prefetch queue: those must be fetched again on resume.
+            .UseSetting("Consumer:BatchSize", "200")))
+        {
+            using var client = consumer.CreateClient();
+            await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= before.Count, Timeout,
+                "the consumer to store the first events");
+            var member = (await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token)).GetProperty("member").GetString();
+            Assert.False(string.IsNullOrEmpty(member));
+
+            List<string> during;
+            var members = new HashSet<string?>();
+            await using (var locker = new SqliteConnection($"Data Source={storePath};Pooling=False"))
+            {
+                // Another writer holds the database, as a stuck or failing store would.
+                await locker.OpenAsync(timeout.Token);
+                await using var exclusive = locker.CreateCommand();
+                exclusive.CommandText = "BEGIN EXCLUSIVE;";
+                await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+                during = Produce(producer, topic, "during", 3_000, timeout.Token);
+                await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
+                    "the consumer to find the store unavailable");
+
+                // Three times max.poll.interval.ms: without polling, librdkafka would have left the
+                // group (member id gone, partitions lost) well before the end.
+                var outageEnds = DateTime.UtcNow + 3 * MaxPollInterval;
+                while (DateTime.UtcNow < outageEnds)
+                {
+                    var status = await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token);
+                    members.Add(status.GetProperty("member").GetString());
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), timeout.Token);
+                }
+
+                exclusive.CommandText = "ROLLBACK;";
+                await exclusive.ExecuteNonQueryAsync(timeout.Token);
+            }
+
+            var ids = before.Concat(during).ToList();
+            var stored = await Waiting.UntilAsync(ct => Processed(client, ids, ct), times => times.Values.All(t => t == 1), Timeout,
+                "every event produced during the outage to be stored");
+            Assert.All(ids, id => Assert.Equal(1, stored[id]));
+
+            Assert.Equal([member], members);
+            var final = await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token);
+            Assert.Equal(member, final.GetProperty("member").GetString());
+            Assert.Equal("running", final.GetProperty("state").GetString());
+            // Kept membership means no partition changed hands: nothing was read twice or skipped.
+            Assert.Equal(0, final.GetProperty("duplicates").GetInt64());
+            Assert.Equal(0, final.GetProperty("gapEvents").GetInt64());
+            Assert.Equal(ids.Count, final.GetProperty("processed").GetInt64());
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(storeDirectory, recursive: true);
+    }
+
+    /// <summary>
+    /// With cooperative rebalancing a member keeps some partitions through a rebalance. Records
+    /// it had read from them but could not store (the store was down, so the revocation gave up
+    /// on them) must be read again from the first of them, not skipped.
+    /// </summary>
+    [Fact]
+    public async Task APartialRevocationDuringAStoreOutageReadsTheKeptPartitionsAgainFromTheFirstUnstoredEvent()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var topic = $"coop-{Guid.NewGuid():N}";
+        var storeDirectory = Path.Combine(Path.GetTempPath(), $"coop-test-{Guid.NewGuid():N}");
+        var storePath = Path.Combine(storeDirectory, "events.db");
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
+
+        var partitionOf = await ProduceWithPartitionsAsync(producer, topic, "before", 100);
+        await using (var consumer = new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
+            .UseSetting("Kafka:Consumer:Config:group.id", topic)
+            .UseSetting("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")
+            .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
+            .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
+            .UseSetting("Consumer:Topic", topic)
+            .UseSetting("Consumer:StorePath", storePath)
+            .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
+            .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
+            .UseSetting("Consumer:BatchSize", "200")))
+        {
+            using var client = consumer.CreateClient();
+            var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= partitionOf.Count, Timeout,
+                "the consumer to store the first events");
+            Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
+
+            await using var locker = new SqliteConnection($"Data Source={storePath};Pooling=False");
+            await locker.OpenAsync(timeout.Token);
+            await using var exclusive = locker.CreateCommand();
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+            foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
+            {
+                partitionOf[id] = partition;
+            }
+
+            await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
+                "the consumer to find the store unavailable");
+
+            // A second member joins and takes some partitions; the first keeps the others. It
+            // stores nothing and commits nothing, and keeps polling to stay in the group.
+            using var stopOther = new CancellationTokenSource();
+            var other = Task.Factory.StartNew(() =>
+            {
+                using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+                {
+                    BootstrapServers = fixture.KafkaConnectionString,
+                    GroupId = topic,
+                    PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+                    EnableAutoCommit = false,
+                    SessionTimeoutMs = 6000,
+                    HeartbeatIntervalMs = 1000,
+                }).Build();
+                member.Subscribe(topic);
+                while (!stopOther.IsCancellationRequested)
+                {
+                    member.Consume(TimeSpan.FromMilliseconds(100));
+                }
+
+                member.Close();
+            }, TaskCreationOptions.LongRunning);
+
+            var kept = (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
+                    s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < ready.GetProperty("partitions").GetArrayLength(), Timeout,
+                    "the second member to take some of the partitions"))
+                .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+
+            exclusive.CommandText = "ROLLBACK;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+            // While the other member still holds its partitions, every event of the kept ones is
+            // stored: the ones given up on during the revocation were read again.
+            var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
+            Assert.NotEmpty(ofKept);
+            var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(45),
+                $"every event of the kept partitions {string.Join(", ", kept)} to be stored");
+            Assert.All(ofKept, id => Assert.Equal(1, stored[id]));
+
+            await stopOther.CancelAsync();
+            await other.WaitAsync(timeout.Token);
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(storeDirectory, recursive: true);
+    }
+
+    private static async Task<Dictionary<string, int>> ProduceWithPartitionsAsync(IProducer<string?, byte[]> producer, string topic, string prefix, int count)
+    {
+        var sends = Enumerable.Range(0, count).Select(async i =>
+        {
+            var id = $"{prefix}-{Guid.NewGuid():N}";
+            var result = await producer.ProduceAsync(topic, CloudEventKafkaBinding.ToMessage(
+                new IngestEvent(id, "test.coop", "urn:test", $"key-{i % 16}", DateTimeOffset.UtcNow, "{}"u8.ToArray())));
+            return (id, result.Partition.Value);
+        });
+        return (await Task.WhenAll(sends)).ToDictionary(r => r.id, r => r.Value);
+    }
+
+    private static List<string> Produce(IProducer<string?, byte[]> producer, string topic, string prefix, int count, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var id = $"{prefix}-{Guid.NewGuid():N}";
+            ids.Add(id);
+            producer.Produce(topic, CloudEventKafkaBinding.ToMessage(new IngestEvent(id, "test.outage", "urn:test", $"key-{i % 16}", DateTimeOffset.UtcNow, "{}"u8.ToArray())));
+        }
+
+        producer.Flush(cancellationToken);
+        return ids;
+    }
+
+    private static async Task<Dictionary<string, int>> Processed(HttpClient client, List<string> ids, CancellationToken cancellationToken)
+    {
+        using var response = await client.PostAsJsonAsync("/processed/query", new { ids }, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+    }
+}
