@@ -30,19 +30,10 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
 
         var before = Produce(producer, topic, "before", 100, timeout.Token);
-        await using (var consumer = new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
-            .UseSetting("Kafka:Consumer:Config:group.id", topic)
-            .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
-            .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
-            .UseSetting("Kafka:Consumer:Config:max.poll.interval.ms", ((int)MaxPollInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))
-            .UseSetting("Consumer:Topic", topic)
-            .UseSetting("Consumer:StorePath", storePath)
-            .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
-            .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
-            // Small batches, so the store queue fills and the loop pauses while records are
-            // still in librdkafka's prefetch queue: those must be fetched again on resume.
-            .UseSetting("Consumer:BatchSize", "200")))
+        // Small batches, so the store queue fills and the loop pauses while records are still in
+        // librdkafka's prefetch queue: those must be fetched again on resume.
+        await using (var consumer = Consumer(topic, storePath,
+            ("Kafka:Consumer:Config:max.poll.interval.ms", ((int)MaxPollInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))))
         {
             using var client = consumer.CreateClient();
             await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= before.Count, Timeout,
@@ -112,17 +103,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
 
         var partitionOf = await ProduceWithPartitionsAsync(producer, topic, "before", 100);
-        await using (var consumer = new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host => host
-            .UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
-            .UseSetting("Kafka:Consumer:Config:group.id", topic)
-            .UseSetting("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")
-            .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
-            .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
-            .UseSetting("Consumer:Topic", topic)
-            .UseSetting("Consumer:StorePath", storePath)
-            .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
-            .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
-            .UseSetting("Consumer:BatchSize", "200")))
+        await using (var consumer = Consumer(topic, storePath, ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")))
         {
             using var client = consumer.CreateClient();
             var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= partitionOf.Count, Timeout,
@@ -189,6 +170,28 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
         SqliteConnection.ClearAllPools();
         Directory.Delete(storeDirectory, recursive: true);
     }
+
+    /// <summary>
+    /// The consumer hosted in the test process, on a topic and group of its own: short group
+    /// timeouts, a store that gives up on a lock after a second, batches of 200.
+    /// </summary>
+    private WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions> Consumer(string topic, string storePath, params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
+                .UseSetting("Kafka:Consumer:Config:group.id", topic)
+                .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
+                .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
+                .UseSetting("Consumer:Topic", topic)
+                .UseSetting("Consumer:StorePath", storePath)
+                .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
+                .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
+                .UseSetting("Consumer:BatchSize", "200");
+            foreach (var (key, value) in settings)
+            {
+                host.UseSetting(key, value);
+            }
+        });
 
     private static async Task<Dictionary<string, int>> ProduceWithPartitionsAsync(IProducer<string?, byte[]> producer, string topic, string prefix, int count)
     {
