@@ -366,34 +366,34 @@ internal sealed partial class EventConsumerWorker(
         _giveUp.Set();
         try
         {
-            if (_ready is null && _batch.Count > 0)
+            // The full batch waiting for room first, then the records read after it: the store
+            // takes them in the order they were read, and nothing is stored after a batch given up on.
+            var handedOff = true;
+            if (_ready is not null)
+            {
+                handedOff = HandOffOrGiveUp(_ready);
+                _ready = null;
+            }
+
+            if (_batch.Count > 0 && !handedOff)
+            {
+                RememberUnstored(_batch);
+                _batch = [];
+            }
+            else if (_batch.Count > 0)
             {
                 try
                 {
-                    _ready = Prepare(_batch, cancellationToken);
-                    _batch = [];
+                    HandOffOrGiveUp(Prepare(_batch, cancellationToken));
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or KafkaException)
                 {
                     // A dead-letter write did not finish: the batch stays unstored and is read again.
                     LogFinalFlushSkipped(logger, _batch.Count, ex.Message);
                     RememberUnstored(_batch);
-                    _batch = [];
                 }
-            }
 
-            if (_ready is not null)
-            {
-                if (TryHandOff(_ready, DrainTimeout))
-                {
-                    _ready = null;
-                }
-                else
-                {
-                    LogFinalFlushSkipped(logger, _ready.Records.Count, "the store queue did not take it in time");
-                    RememberUnstored(_ready.Records);
-                    _ready = null;
-                }
+                _batch = [];
             }
 
             if (!SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, DrainTimeout))
@@ -411,6 +411,18 @@ internal sealed partial class EventConsumerWorker(
             _abandoning = false;
             _giveUp.Reset();
         }
+    }
+
+    private bool HandOffOrGiveUp(PendingBatch batch)
+    {
+        if (TryHandOff(batch, DrainTimeout))
+        {
+            return true;
+        }
+
+        LogFinalFlushSkipped(logger, batch.Records.Count, "the store queue did not take it in time");
+        RememberUnstored(batch.Records);
+        return false;
     }
 
     /// <summary>Stores the offsets of batches the store committed, in the order they were read.</summary>

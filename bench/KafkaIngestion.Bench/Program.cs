@@ -73,10 +73,7 @@ static async Task<int> RunProduceAsync(string[] args)
         DeliveryReportFields = "status",
         QueueBufferingMaxMessages = 500_000,
     };
-    foreach (var setting in args.Zip(args.Skip(1)).Where(p => p.First == "--set").Select(p => p.Second.Split('=', 2)))
-    {
-        config.Set(setting[0], setting[1]);
-    }
+    ApplySettings(config, args);
 
     using var producer = new ProducerBuilder<string?, byte[]>(config).Build();
     var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
@@ -165,11 +162,7 @@ static int RunConsume(string[] args)
     KafkaIngestion.Consumer.EventConsumerWorker.ConfigureConsumerDefaults(config);
     // A group of its own, so the drain that may follow still finds every record unread.
     config.GroupId = "bench-read-" + Guid.NewGuid().ToString("N");
-    // --set name=value (repeatable): a librdkafka setting to try against the defaults.
-    foreach (var setting in args.Zip(args.Skip(1)).Where(p => p.First == "--set").Select(p => p.Second.Split('=', 2)))
-    {
-        config.Set(setting[0], setting[1]);
-    }
+    ApplySettings(config, args);
 
     using var consumer = new ConsumerBuilder<string?, byte[]>(config).Build();
     consumer.Subscribe("events");
@@ -203,6 +196,15 @@ static int RunConsume(string[] args)
     consumer.Close();
     Console.WriteLine($"READ={(read - 1) / Math.Max(seconds, 1e-9):F0} events/s ({read} events, {invalid} invalid, {seconds:F2} s, process CPU {cpu:F2} s)");
     return read == count && invalid == 0 ? 0 : 1;
+}
+
+// --set name=value (repeatable): a librdkafka setting to try against the defaults.
+static void ApplySettings(ClientConfig config, string[] args)
+{
+    foreach (var setting in args.Zip(args.Skip(1)).Where(p => p.First == "--set").Select(p => p.Second.Split('=', 2)))
+    {
+        config.Set(setting[0], setting[1]);
+    }
 }
 
 static string? ArgAfter(string[] args, string name) =>
