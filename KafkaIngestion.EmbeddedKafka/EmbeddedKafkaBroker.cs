@@ -19,6 +19,7 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
     private readonly nint _client;
     private readonly nint _cluster;
     private readonly TcpForwarder? _forwarder;
+    private readonly Lock _stateChange = new();
     private int _disposed;
 
     private EmbeddedKafkaBroker(nint client, nint cluster, string bootstrapServers, TcpForwarder? forwarder)
@@ -74,14 +75,20 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
     /// <summary>Takes the broker off the network, as a crashed broker would be; for fault tests.</summary>
     public void SetDown()
     {
-        ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_down(_cluster, BrokerId), "take the broker down");
-        IsUp = false;
+        lock (_stateChange)
+        {
+            ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_down(_cluster, BrokerId), "take the broker down");
+            IsUp = false;
+        }
     }
 
     public void SetUp()
     {
-        ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_up(_cluster, BrokerId), "bring the broker up");
-        IsUp = true;
+        lock (_stateChange)
+        {
+            ThrowIfFailed(LibRdKafka.rd_kafka_mock_broker_set_up(_cluster, BrokerId), "bring the broker up");
+            IsUp = true;
+        }
     }
 
     /// <summary>
@@ -91,6 +98,15 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
     /// the producer cannot tell whether the batch was written, and only idempotence keeps the
     /// resend from being a duplicate.
     /// </summary>
+    private const short ProduceApiKey = 0;
+
+    /// <summary>The longest produce-error window: the errors pushed must outlast it.</summary>
+    public static readonly TimeSpan MaxProduceErrorWindow = TimeSpan.FromMinutes(1);
+
+    // Far more than the clients send in a minute of failures: librdkafka backs each retry off
+    // (up to retry.backoff.max.ms) and waits for a partition's requests in flight before resending.
+    private const int InjectedProduceErrors = 100_000;
+
     private static readonly int[] TransientProduceErrors =
     [
         6,  // NOT_LEADER_OR_FOLLOWER: the partition's leader moved
@@ -100,13 +116,46 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
         20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
     ];
 
-    /// <summary>Makes the next <paramref name="count"/> produce requests (from any client) fail with transient errors, in turn; for fault tests.</summary>
-    public void FailNextProduceRequests(int count)
+    /// <summary>
+    /// Makes every produce request (from any client) fail with transient errors, in turn, for
+    /// <paramref name="duration"/>; for fault tests. The window ends as a broker failover does:
+    /// with the clients' connections reset. That matters because librdkafka's mock checks no
+    /// sequence numbers of idempotent producers. A request pipelined behind a failed one would be
+    /// appended out of order, where a real broker refuses it (OUT_OF_ORDER_SEQUENCE_NUMBER), and
+    /// librdkafka, trusting the broker to have refused it, then reports the failed request's
+    /// records persisted ("implicitly acked") though they were never written — or stops with a
+    /// fatal idempotence error. Failing every request until the connections are closed means the
+    /// pipelined ones fail too, and all of them are sent again in order.
+    /// </summary>
+    public async Task FailProduceRequestsAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        const short ProduceApiKey = 0;
-        var errors = Enumerable.Range(0, count).Select(i => TransientProduceErrors[i % TransientProduceErrors.Length]).ToArray();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(duration, MaxProduceErrorWindow);
+        var errors = Enumerable.Range(0, InjectedProduceErrors).Select(i => TransientProduceErrors[i % TransientProduceErrors.Length]).ToArray();
         LibRdKafka.rd_kafka_mock_push_request_errors_array(_cluster, ProduceApiKey, (nuint)errors.Length, errors);
+        try
+        {
+            await Task.Delay(duration, cancellationToken);
+        }
+        finally
+        {
+            lock (_stateChange)
+            {
+                // While the broker is down no request is answered: none can slip through between
+                // the connections closing and the errors being cleared.
+                var wasUp = IsUp;
+                if (wasUp)
+                {
+                    SetDown();
+                }
+
+                LibRdKafka.rd_kafka_mock_clear_request_errors(_cluster, ProduceApiKey);
+                if (wasUp)
+                {
+                    SetUp();
+                }
+            }
+        }
     }
 
     private static void ThrowIfFailed(int error, string what)

@@ -51,6 +51,10 @@ internal static partial class LibRdKafka
     [LibraryImport(Library)]
     public static partial void rd_kafka_mock_push_request_errors_array(nint mockCluster, short apiKey, nuint count, int[] errors);
 
+    /// <summary>Drops the errors still pushed for this API key.</summary>
+    [LibraryImport(Library)]
+    public static partial void rd_kafka_mock_clear_request_errors(nint mockCluster, short apiKey);
+
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_set_controller_id(nint mockCluster, int brokerId);
 

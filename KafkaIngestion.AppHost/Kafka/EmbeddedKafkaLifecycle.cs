@@ -45,22 +45,25 @@ internal static partial class EmbeddedKafkaLifecycle
     public static Task<ExecuteCommandResult> BringUpAsync(ExecuteCommandContext context) =>
         ChangeBroker(context, up: true);
 
-    public static Task<ExecuteCommandResult> FailProduceRequestsAsync(ExecuteCommandContext context)
+    public static async Task<ExecuteCommandResult> FailProduceRequestsAsync(ExecuteCommandContext context)
     {
         if (RunningBroker(context) is not { } broker)
         {
-            return Task.FromResult(CommandResults.Failure("The embedded broker is not running."));
+            return CommandResults.Failure("The embedded broker is not running.");
         }
 
-        var asked = context.Arguments.FirstOrDefault(a => a.Name == "count")?.Value;
-        if (!int.TryParse(asked, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > 100_000)
+        var asked = context.Arguments.FirstOrDefault(a => a.Name == "seconds")?.Value;
+        var most = (int)EmbeddedKafkaBroker.MaxProduceErrorWindow.TotalSeconds;
+        if (!int.TryParse(asked, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds < 1 || seconds > most)
         {
-            return Task.FromResult(CommandResults.Failure($"The count is a whole number from 1 to 100000, not \"{asked}\"."));
+            return CommandResults.Failure($"The seconds are a whole number from 1 to {most}, not \"{asked}\".");
         }
 
-        broker.FailNextProduceRequests(count);
-        LogProduceErrors(context.Logger, count);
-        return Task.FromResult(CommandResults.Success());
+        LogProduceErrors(context.Logger, seconds);
+        // The command ends with the window: the dashboard shows it running meanwhile.
+        await broker.FailProduceRequestsAsync(TimeSpan.FromSeconds(seconds), context.CancellationToken);
+        LogProduceErrorsEnded(context.Logger);
+        return CommandResults.Success();
     }
 
     /// <summary>Offers "down" only while the broker is up and running, and "up" only while it is down.</summary>
@@ -100,8 +103,11 @@ internal static partial class EmbeddedKafkaLifecycle
     [LoggerMessage(Level = LogLevel.Error, Message = "The embedded Kafka broker could not start")]
     private static partial void LogFailedToStart(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker will fail the next {Count} produce requests with transient errors")]
-    private static partial void LogProduceErrors(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker fails every produce request with transient errors for {Seconds} s")]
+    private static partial void LogProduceErrors(ILogger logger, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker takes produce requests again; client connections were reset so that requests pipelined behind failed ones are sent again in order")]
+    private static partial void LogProduceErrorsEnded(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded broker is now {State}")]
     private static partial void LogBrokerChanged(ILogger logger, string state);

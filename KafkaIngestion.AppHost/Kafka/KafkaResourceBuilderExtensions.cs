@@ -117,11 +117,11 @@ public static class KafkaResourceBuilderExtensions
             .WithCommand("fail-produce-requests", "Fail produce requests", EmbeddedKafkaLifecycle.FailProduceRequestsAsync,
                 new CommandOptions
                 {
-                    Description = "Answer the next produce requests with transient errors (leader moved, timed out, not enough replicas): idempotent producers retry them without duplicates.",
+                    Description = "Answer every produce request with transient errors (leader moved, timed out, not enough replicas) for a while, then reset the connections as a failover would: idempotent producers retry without losing or duplicating a record.",
                     IconName = "ErrorCircle",
                     Arguments =
                     [
-                        new() { Name = "count", Label = "Produce requests to fail", InputType = InputType.Number, Value = "50", Required = true },
+                        new() { Name = "seconds", Label = "Seconds of produce errors", InputType = InputType.Number, Value = "5", Required = true },
                     ],
                     UpdateState = context => EmbeddedKafkaLifecycle.CommandState(kafka, wantUp: true, context),
                 });
