@@ -22,10 +22,14 @@ public sealed class KafkaBrokerProbe(Handle clientHandle, TimeSpan timeout, Time
 
     /// <summary>
     /// The client reported a fatal error (e.g. the idempotent producer lost its sequence): it
-    /// will not work again, however reachable the cluster is. From now on every check says so,
-    /// so the service turns unhealthy and gets restarted rather than answering 503 forever.
+    /// will not work again, however reachable the cluster is. From now on every check says so:
+    /// readiness fails and so does liveness (<see cref="KafkaClientAliveCheck"/>), so an
+    /// orchestrator restarts the service rather than leave it answering 503 forever.
     /// </summary>
     public void RecordFatal(Error error) => Volatile.Write(ref _fatal, error);
+
+    /// <summary>The fatal error the client reported, if any.</summary>
+    public Error? Fatal => Volatile.Read(ref _fatal);
 
     public async Task<KafkaBrokerState> CheckAsync(CancellationToken cancellationToken)
     {

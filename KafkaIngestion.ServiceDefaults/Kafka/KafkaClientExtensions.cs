@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -162,11 +163,17 @@ public static class KafkaClientExtensions
         var disabled = builder.Configuration.GetValue<bool>($"{section}:{nameof(KafkaClientSettings.DisableHealthChecks)}");
         if (!disabled)
         {
-            builder.Services.AddHealthChecks().Add(new(
-                probeKey,
-                services => new KafkaHealthCheck(services.GetRequiredKeyedService<KafkaBrokerProbe>(probeKey)),
-                failureStatus: null,
-                tags: ["ready"]));
+            builder.Services.AddHealthChecks()
+                .Add(new(
+                    probeKey,
+                    services => new KafkaHealthCheck(services.GetRequiredKeyedService<KafkaBrokerProbe>(probeKey)),
+                    failureStatus: null,
+                    tags: ["ready"]))
+                .Add(new(
+                    $"{probeKey}-alive",
+                    services => new KafkaClientAliveCheck(services.GetRequiredKeyedService<KafkaBrokerProbe>(probeKey)),
+                    failureStatus: HealthStatus.Unhealthy,
+                    tags: ["live"]));
         }
     }
 

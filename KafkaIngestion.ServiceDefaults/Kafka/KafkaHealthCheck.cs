@@ -13,3 +13,15 @@ internal sealed class KafkaHealthCheck(KafkaBrokerProbe probe) : IHealthCheck
             : new HealthCheckResult(context.Registration.FailureStatus, $"Kafka unreachable: {state.Error}");
     }
 }
+
+/// <summary>
+/// A liveness check: unhealthy only once the client failed fatally, which only a restart cures.
+/// An unreachable cluster leaves it healthy: restarting the service would not bring Kafka back.
+/// </summary>
+internal sealed class KafkaClientAliveCheck(KafkaBrokerProbe probe) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(probe.Fatal is { } fatal
+            ? HealthCheckResult.Unhealthy($"The Kafka client failed fatally ({fatal.Code}: {fatal.Reason}); only a restart recovers it.")
+            : HealthCheckResult.Healthy());
+}
