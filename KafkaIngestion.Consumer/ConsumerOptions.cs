@@ -78,4 +78,12 @@ internal sealed class ConsumerOptions
     /// <summary>Longest pause between attempts to store a batch while the store is failing.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Longest a revocation or shutdown waits for the store to finish the batches handed to it.
+    /// A rebalance waits on this member meanwhile; batches still with the store after it are
+    /// read again (their offsets are never stored), which the idempotent store makes harmless.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -42,9 +42,6 @@ internal sealed partial class EventConsumerWorker(
     // slower than Kafka; pausing for those would throw away librdkafka's prefetched records.
     private static readonly TimeSpan PauseAfter = TimeSpan.FromSeconds(1);
 
-    // Longest a revocation or shutdown waits for the batches handed to the store.
-    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
-
     private List<ConsumeResult<string?, byte[]>> _batch = [];
     private readonly Dictionary<TopicPartition, long> _nextOffset = [];
 
@@ -62,6 +59,10 @@ internal sealed partial class EventConsumerWorker(
     private BlockingCollection<PendingBatch>? _toStore;
     private readonly ConcurrentQueue<PendingBatch> _done = new();
     private int _inFlight;
+
+    // The batches handed to the store and not yet back in _done, oldest first (consume thread
+    // only): what a drain that timed out must treat as not stored.
+    private readonly Queue<PendingBatch> _withStore = new();
 
     // Set while a revocation or shutdown drains the queue: the store thread tries each batch once
     // and, after a failure, gives up on the rest too (their offsets stay unstored, in order).
@@ -331,6 +332,7 @@ internal sealed partial class EventConsumerWorker(
         Interlocked.Increment(ref _inFlight);
         if (_toStore!.TryAdd(batch, wait))
         {
+            _withStore.Enqueue(batch);
             return true;
         }
 
@@ -396,15 +398,7 @@ internal sealed partial class EventConsumerWorker(
                 _batch = [];
             }
 
-            if (!SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, DrainTimeout))
-            {
-                LogDrainTimedOut(logger, Volatile.Read(ref _inFlight));
-                // Whatever the store finishes later must not store offsets past a batch that
-                // may still fail.
-                Interlocked.Increment(ref _epoch);
-            }
-
-            StoreDoneOffsets();
+            StoreDoneOffsetsOrGiveUp(options.Value.DrainTimeout);
         }
         finally
         {
@@ -413,9 +407,33 @@ internal sealed partial class EventConsumerWorker(
         }
     }
 
+    /// <summary>
+    /// Waits until the store has tried every batch handed to it, then stores the offsets of those
+    /// it stored. Batches still with the store after <paramref name="timeout"/> count as not
+    /// stored: they may yet fail (or be given up on), so no offset may move past them, and a
+    /// partition this member keeps is read again from their first record (see RewindKept).
+    /// </summary>
+    private void StoreDoneOffsetsOrGiveUp(TimeSpan timeout)
+    {
+        var finished = SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, timeout);
+        StoreDoneOffsets();
+        if (finished)
+        {
+            return;
+        }
+
+        LogDrainTimedOut(logger, Volatile.Read(ref _inFlight));
+        // Whatever the store finishes from now on must not store offsets any more.
+        Interlocked.Increment(ref _epoch);
+        while (_withStore.TryDequeue(out var stillWithStore))
+        {
+            RememberUnstored(stillWithStore.Records);
+        }
+    }
+
     private bool HandOffOrGiveUp(PendingBatch batch)
     {
-        if (TryHandOff(batch, DrainTimeout))
+        if (TryHandOff(batch, options.Value.DrainTimeout))
         {
             return true;
         }
@@ -431,6 +449,13 @@ internal sealed partial class EventConsumerWorker(
         var epoch = Volatile.Read(ref _epoch);
         while (_done.TryDequeue(out var batch))
         {
+            // The store hands batches back in the order it took them; one that is not the oldest
+            // handed off was already counted as not stored by a drain that timed out.
+            if (_withStore.TryPeek(out var oldest) && ReferenceEquals(oldest, batch))
+            {
+                _withStore.Dequeue();
+            }
+
             if (batch.Epoch != epoch)
             {
                 continue;

@@ -1,8 +1,11 @@
 using System.Text.Json;
 using Confluent.Kafka;
 using KafkaIngestion.Events;
+using KafkaIngestion.Tests.ServiceDefaults;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
@@ -13,12 +16,15 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// topic and group of its own, against the shared embedded broker.
 /// </summary>
 [Collection(SharedAppHost.Name)]
-public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
+public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     // librdkafka leaves the group when Consume is not called for this long.
     private static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(6);
+
+    // What the consumers hosted here log.
+    private readonly CapturedLogs _logs = new();
 
     [Fact]
     public async Task AStoreOutageLongerThanMaxPollIntervalKeepsTheMembershipAndLosesNoEvent()
@@ -127,25 +133,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
             // A second member joins and takes some partitions; the first keeps the others. It
             // stores nothing and commits nothing, and keeps polling to stay in the group.
             using var stopOther = new CancellationTokenSource();
-            var other = Task.Factory.StartNew(() =>
-            {
-                using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-                {
-                    BootstrapServers = fixture.KafkaConnectionString,
-                    GroupId = topic,
-                    PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
-                    EnableAutoCommit = false,
-                    SessionTimeoutMs = 6000,
-                    HeartbeatIntervalMs = 1000,
-                }).Build();
-                member.Subscribe(topic);
-                while (!stopOther.IsCancellationRequested)
-                {
-                    member.Consume(TimeSpan.FromMilliseconds(100));
-                }
-
-                member.Close();
-            }, TaskCreationOptions.LongRunning);
+            var other = StartOtherMember(topic, stopOther.Token);
 
             var kept = (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
                     s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < ready.GetProperty("partitions").GetArrayLength(), Timeout,
@@ -172,6 +160,110 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
     }
 
     /// <summary>
+    /// A store that hangs (here: waiting for a lock for up to 30 s) outlasts the revocation's
+    /// drain timeout. The batches still with it may yet fail, so a partition the member keeps is
+    /// read again from the first event of theirs, not from the records read after them.
+    /// </summary>
+    [Fact]
+    public async Task ARevocationThatOutwaitsAHungStoreReadsTheKeptPartitionsAgainFromTheFirstEventNotStored()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var topic = $"hung-{Guid.NewGuid():N}";
+        var storeDirectory = Path.Combine(Path.GetTempPath(), $"hung-test-{Guid.NewGuid():N}");
+        var storePath = Path.Combine(storeDirectory, "events.db");
+        // Small record batches, fetched a few at a time per partition: the records in hand when
+        // the rebalance comes then span every partition, whichever ones the other member takes.
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString, BatchNumMessages = 10 }).Build();
+
+        var partitionOf = await ProduceWithPartitionsAsync(producer, topic, "before", 100);
+        // A new topic: the first event after these in each partition has the offset of their count.
+        var firstAfterBefore = partitionOf.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => (long)g.Count());
+        await using (var consumer = Consumer(topic, storePath,
+            ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky"),
+            ("Kafka:Consumer:Config:max.partition.fetch.bytes", "1024"),
+            ("Consumer:StoreBusyTimeout", "00:00:30"),
+            ("Consumer:DrainTimeout", "00:00:01")))
+        {
+            using var client = consumer.CreateClient();
+            var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= partitionOf.Count, Timeout,
+                "the consumer to store the first events");
+            Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
+
+            await using var locker = new SqliteConnection($"Data Source={storePath};Pooling=False");
+            await locker.OpenAsync(timeout.Token);
+            await using var exclusive = locker.CreateCommand();
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+            foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
+            {
+                partitionOf[id] = partition;
+            }
+
+            // The store thread hangs on the lock, the queue behind it fills, and the loop pauses.
+            await Waiting.UntilAsync(_ => Task.FromResult(_logs.Containing("paused").Count), paused => paused > 0, Timeout,
+                "the consumer to pause behind the hung store");
+
+            using var stopOther = new CancellationTokenSource();
+            var other = StartOtherMember(topic, stopOther.Token);
+            var kept = (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
+                    s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < ready.GetProperty("partitions").GetArrayLength(), Timeout,
+                    "the second member to take some of the partitions"))
+                .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+
+            Assert.NotEmpty(_logs.Containing("after the drain timeout"));
+            var rewound = _logs.Containing("reading it again from offset")
+                .Select(line => System.Text.RegularExpressions.Regex.Match(line.Message, @"\[\[(\d+)\]\] stays with this member: reading it again from offset (\d+)"))
+                .ToDictionary(match => int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+                    match => long.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(rewound.Count > 0, "No partition was rewound. The consumer said: " + string.Join(" | ", _logs.Lines.Where(l => l.Level >= LogLevel.Information && l.Category.StartsWith("KafkaIngestion", StringComparison.Ordinal)).Select(l => l.Message)));
+            Assert.All(rewound, partition =>
+            {
+                Assert.Contains(partition.Key, kept);
+                Assert.Equal(firstAfterBefore.GetValueOrDefault(partition.Key), partition.Value);
+            });
+
+            exclusive.CommandText = "ROLLBACK;";
+            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+
+            var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
+            var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(60),
+                $"every event of the kept partitions {string.Join(", ", kept)} to be stored");
+            Assert.All(ofKept, id => Assert.Equal(1, stored[id]));
+
+            await stopOther.CancelAsync();
+            await other.WaitAsync(timeout.Token);
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(storeDirectory, recursive: true);
+    }
+
+    /// <summary>
+    /// A second member of <paramref name="group"/> that takes its share of the partitions and
+    /// stores and commits nothing, polling until stopped.
+    /// </summary>
+    private Task StartOtherMember(string group, CancellationToken stop) => Task.Factory.StartNew(() =>
+    {
+        using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = fixture.KafkaConnectionString,
+            GroupId = group,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            EnableAutoCommit = false,
+            SessionTimeoutMs = 6000,
+            HeartbeatIntervalMs = 1000,
+        }).Build();
+        member.Subscribe(group);
+        while (!stop.IsCancellationRequested)
+        {
+            member.Consume(TimeSpan.FromMilliseconds(100));
+        }
+
+        member.Close();
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
     /// The consumer hosted in the test process, on a topic and group of its own: short group
     /// timeouts, a store that gives up on a lock after a second, batches of 200.
     /// </summary>
@@ -186,7 +278,8 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
                 .UseSetting("Consumer:StorePath", storePath)
                 .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
                 .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
-                .UseSetting("Consumer:BatchSize", "200");
+                .UseSetting("Consumer:BatchSize", "200")
+                .ConfigureServices(services => services.AddLogging(logging => logging.AddProvider(_logs)));
             foreach (var (key, value) in settings)
             {
                 host.UseSetting(key, value);
@@ -226,4 +319,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture)
         var result = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
+
+    public void Dispose() => _logs.Dispose();
 }
