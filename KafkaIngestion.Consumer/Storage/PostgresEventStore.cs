@@ -141,8 +141,19 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
             return;
         }
 
-        using var command = dataSource.CreateCommand(Schema);
-        command.ExecuteNonQuery();
+        try
+        {
+            using var command = dataSource.CreateCommand(Schema);
+            command.ExecuteNonQuery();
+        }
+        catch (NpgsqlException ex)
+        {
+            // Never the events' fault, so never a refusal, whatever the SQLSTATE: replicas that
+            // start together race to create the table, and PostgreSQL answers the losers with a
+            // unique violation in its catalogue (23505). The next attempt finds the table.
+            throw new EventStoreUnavailableException($"PostgreSQL could not create the events table: {ex.Message}", ex);
+        }
+
         _schemaReady = true;
     }
 }
