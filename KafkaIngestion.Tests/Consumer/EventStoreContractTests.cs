@@ -259,7 +259,7 @@ public sealed class EventStoreContractTests
                 using var connection = new SqliteConnection($"Data Source={options.Value.StorePath};Pooling=False");
                 connection.Open();
                 using var command = connection.CreateCommand();
-                command.CommandText = RefusalTriggers.CreateSqlite("refuse", type, $"{type} is refused");
+                command.CommandText = RefusalTriggers.CreateSqlite(type, $"{type} is refused");
                 command.ExecuteNonQuery();
             });
         }
@@ -293,7 +293,7 @@ public sealed class EventStoreContractTests
                 (type, errorCode) =>
                 {
                     using var dataSource = NpgsqlDataSource.Create(own.ConnectionString);
-                    using var command = dataSource.CreateCommand(RefusalTriggers.CreatePostgres("refuse", type, $"{type} is refused", errorCode));
+                    using var command = dataSource.CreateCommand(RefusalTriggers.CreatePostgres(type, $"{type} is refused", errorCode));
                     command.ExecuteNonQuery();
                 });
         }
