@@ -70,13 +70,17 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
     /// <summary>
     /// SQLSTATE classes caused by the rows themselves: 22 data exception (e.g. a value out of
     /// range), 23 integrity constraint violation (a constraint or trigger added by the operator),
-    /// 54 program limit exceeded (e.g. an index row too large). The same rows fail the same way
-    /// every time.
+    /// 54 program limit exceeded (e.g. an index row too large), P0 PL/pgSQL error (an operator's
+    /// trigger that raised: a plain <c>RAISE EXCEPTION</c> is P0001, the way most validation
+    /// triggers are written, and the only statement here is the insert that fired it). The same
+    /// rows fail the same way every time. Connection, resource, shutdown and schema errors are
+    /// outages, retried until they end.
     /// </summary>
     internal static bool IsRefusalOfTheData(string sqlState) =>
         sqlState.StartsWith("22", StringComparison.Ordinal)
         || sqlState.StartsWith("23", StringComparison.Ordinal)
-        || sqlState.StartsWith("54", StringComparison.Ordinal);
+        || sqlState.StartsWith("54", StringComparison.Ordinal)
+        || sqlState.StartsWith("P0", StringComparison.Ordinal);
 
     public IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids)
     {
@@ -137,8 +141,19 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
             return;
         }
 
-        using var command = dataSource.CreateCommand(Schema);
-        command.ExecuteNonQuery();
+        try
+        {
+            using var command = dataSource.CreateCommand(Schema);
+            command.ExecuteNonQuery();
+        }
+        catch (NpgsqlException ex)
+        {
+            // Never the events' fault, so never a refusal, whatever the SQLSTATE: replicas that
+            // start together race to create the table, and PostgreSQL answers the losers with a
+            // unique violation in its catalogue (23505). The next attempt finds the table.
+            throw new EventStoreUnavailableException($"PostgreSQL could not create the events table: {ex.Message}", ex);
+        }
+
         _schemaReady = true;
     }
 }

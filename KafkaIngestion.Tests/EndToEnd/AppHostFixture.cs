@@ -35,6 +35,9 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>The consumer's SQLite store.</summary>
     public string StorePath => Path.Combine(_dataDirectory, "events.db");
 
+    /// <summary>The store the consumer writes to, for scenarios that refuse events, take it away or count its rows.</summary>
+    public virtual IStoreUnderTest Store => new SqliteStoreUnderTest(StorePath);
+
     public HttpClient Consumer { get; private set; } = null!;
 
     /// <summary>The load generator's runs API (what the dashboard's commands call).</summary>
@@ -49,7 +52,7 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>False for a fixture whose tests are all skipped in this run: it then starts nothing.</summary>
     protected virtual bool Needed => true;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         if (!Needed)
         {

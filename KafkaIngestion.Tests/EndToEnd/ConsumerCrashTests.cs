@@ -3,14 +3,14 @@ using System.Text.Json;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
-[Collection(SharedAppHost.Name)]
-public sealed class ConsumerCrashTests(AppHostFixture fixture)
+/// <summary>A consumer killed without warning loses nothing it acknowledged and stores nothing twice.</summary>
+public abstract class ConsumerCrashScenarios(AppHostFixture fixture)
 {
     private const int Events = 50_000;
     private const int BatchSize = 500;
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    [Fact]
+    [StoreFact]
     public async Task AConsumerKilledMidRunAndRestartedStoresEveryAcknowledgedEventExactlyOnce()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -36,6 +36,9 @@ public sealed class ConsumerCrashTests(AppHostFixture fixture)
                 "every acknowledged event to be stored after the restart");
             Assert.All(chunk, id => Assert.Equal(1, stored[id]));
         }
+
+        // Read from the store itself, past the consumer's own answers: every event of the run is there.
+        Assert.Equal(Events, await fixture.Store.CountAsync($"crash-{run}-", timeout.Token));
     }
 
     private async Task<List<string>> SendAsync(string run, CancellationToken cancellationToken)
@@ -58,3 +61,9 @@ public sealed class ConsumerCrashTests(AppHostFixture fixture)
     private async Task<long> ProcessedAsync(CancellationToken cancellationToken) =>
         (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("processed").GetInt64();
 }
+
+[Collection(SharedAppHost.Name)]
+public sealed class ConsumerCrashTests(AppHostFixture fixture) : ConsumerCrashScenarios(fixture);
+
+[Collection(PostgresAppHost.Name)]
+public sealed class PostgresConsumerCrashTests(PostgresAppHostFixture fixture) : ConsumerCrashScenarios(fixture);

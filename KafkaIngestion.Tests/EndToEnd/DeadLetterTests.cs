@@ -1,16 +1,47 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Microsoft.Data.Sqlite;
+using KafkaIngestion.Events;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
-[Collection(SharedAppHost.Name)]
-public sealed class DeadLetterTests(AppHostFixture fixture)
+/// <summary>What cannot be stored goes to the dead-letter topic, and the events around it do not wait.</summary>
+public abstract class DeadLetterScenarios(AppHostFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [StoreFact]
+    public async Task ARecordThatIsNotAnEventGoesToTheDeadLetterTopicWithTheReasonAndTheEventsAfterItAreStored()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        var marker = $"poison-{Guid.NewGuid():N}";
+        var after = $"{marker}-after";
+        using (var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build())
+        {
+            // Written past the API, as a misbehaving producer would: no CloudEvents headers. Then
+            // a valid event with the same key, so in the same partition, behind it.
+            await producer.ProduceAsync("events", new Message<string?, byte[]>
+            {
+                Key = marker,
+                Value = "not an event"u8.ToArray(),
+                Headers = [new Header("sent-by", "a misbehaving producer"u8.ToArray())],
+            }, timeout.Token);
+            await producer.ProduceAsync("events", CloudEventKafkaBinding.ToMessage(
+                new IngestEvent(after, "test.after-poison", "urn:test", marker, DateTimeOffset.UtcNow, "{}"u8.ToArray())), timeout.Token);
+        }
+
+        var deadLettered = fixture.ReadDeadLetter(record => record.Message.Key == marker, timeout.Token);
+
+        Assert.Equal("not an event", Encoding.UTF8.GetString(deadLettered.Message.Value));
+        Assert.Equal("a misbehaving producer", Header(deadLettered, "sent-by"));
+        Assert.Contains("ce_specversion", Header(deadLettered, "dlq_error"), StringComparison.Ordinal);
+        Assert.Equal("events", Header(deadLettered, "dlq_original_topic"));
+        Assert.NotNull(Header(deadLettered, "dlq_original_offset"));
+        await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync([after], ct), s => s[after] == 1, Timeout,
+            "the event behind the poison record to be stored");
+    }
+
+    [StoreFact]
     public async Task AnEventTheStoreKeepsRefusingIsDeadLetteredAfterThreeAttemptsAndItsNeighboursAreStored()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -18,10 +49,7 @@ public sealed class DeadLetterTests(AppHostFixture fixture)
         var refusedType = $"test.refused.{run}";
         // The operator's rule: the store refuses this type (a trigger, as a CHECK or a foreign
         // key would). Every attempt fails the same way, unlike an outage.
-        await ExecuteOnStoreAsync($"""
-            CREATE TRIGGER "refuse_{run}" BEFORE INSERT ON events WHEN NEW.type = '{refusedType}'
-            BEGIN SELECT RAISE(ABORT, 'events of type {refusedType} are refused'); END;
-            """, timeout.Token);
+        await fixture.Store.RefuseTypeAsync(refusedType, $"events of type {refusedType} are refused", timeout.Token);
         string[] ids = [$"{run}-before", $"{run}-refused", $"{run}-after"];
 
         // One request, one key: the three events share a partition and, most likely, a batch.
@@ -48,7 +76,7 @@ public sealed class DeadLetterTests(AppHostFixture fixture)
         Assert.Equal(0, stored[ids[1]]);
 
         // The cause is fixed; reprocessing the dead-letter topic stores the event after all.
-        await ExecuteOnStoreAsync($"""DROP TRIGGER "refuse_{run}";""", timeout.Token);
+        await fixture.Store.AcceptTypeAgainAsync(refusedType, timeout.Token);
         var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("consumer", "reprocess-dead-letters", timeout.Token);
         Assert.True(result.Success, result.Message);
 
@@ -56,16 +84,12 @@ public sealed class DeadLetterTests(AppHostFixture fixture)
             "the reprocessed event to be stored");
     }
 
-    private async Task ExecuteOnStoreAsync(string sql, CancellationToken cancellationToken)
-    {
-        // Default Timeout: wait for the consumer's write lock instead of failing on it.
-        await using var connection = new SqliteConnection($"Data Source={fixture.StorePath};Pooling=False;Default Timeout=30");
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     private static string? Header(ConsumeResult<string?, byte[]> record, string name) =>
         record.Message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : null;
 }
+
+[Collection(SharedAppHost.Name)]
+public sealed class DeadLetterTests(AppHostFixture fixture) : DeadLetterScenarios(fixture);
+
+[Collection(PostgresAppHost.Name)]
+public sealed class PostgresDeadLetterTests(PostgresAppHostFixture fixture) : DeadLetterScenarios(fixture);

@@ -1,13 +1,11 @@
-using Microsoft.Data.Sqlite;
-
 namespace KafkaIngestion.Tests.EndToEnd;
 
-[Collection(SharedAppHost.Name)]
-public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
+/// <summary>Each event stored once, whatever is sent twice and however long the store is away.</summary>
+public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    [Fact]
+    [StoreFact]
     public async Task TheSameEventSentTwiceIsStoredOnceAndCountedAsADuplicate()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -25,21 +23,15 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
         Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task WhileTheStoreIsUnavailableNothingIsLostAndProcessingResumes()
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ids = Enumerable.Range(0, 100).Select(i => $"store-down-{Guid.NewGuid():N}").ToList();
         var retriesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("storeRetries").GetInt64();
 
-        await using (var locker = new SqliteConnection($"Data Source={fixture.StorePath};Pooling=False"))
+        await using (await fixture.Store.BeginOutageAsync(timeout.Token))
         {
-            // Another writer holds the database, as a stuck or failing store would.
-            await locker.OpenAsync(timeout.Token);
-            await using var exclusive = locker.CreateCommand();
-            exclusive.CommandText = "BEGIN EXCLUSIVE;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
-
             foreach (var id in ids)
             {
                 using var response = await fixture.Api.PostAsJsonAsync("/register_event", new { id, type = "test.store.down" }, timeout.Token);
@@ -49,9 +41,6 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
             var retrying = await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.GetProperty("storeRetries").GetInt64() > retriesBefore, Timeout,
                 "the consumer to find the store unavailable");
             Assert.Equal("retrying", retrying.GetProperty("state").GetString());
-
-            exclusive.CommandText = "ROLLBACK;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
         }
 
         var stored = await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync(ids, ct), times => times.Values.All(t => t == 1), Timeout,
@@ -60,3 +49,9 @@ public sealed class ExactlyOnceStoreTests(AppHostFixture fixture)
         Assert.Equal("running", (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("state").GetString());
     }
 }
+
+[Collection(SharedAppHost.Name)]
+public sealed class ExactlyOnceStoreTests(AppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);
+
+[Collection(PostgresAppHost.Name)]
+public sealed class PostgresExactlyOnceStoreTests(PostgresAppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace KafkaIngestion.Tests.EndToEnd;
@@ -99,15 +98,10 @@ public sealed class FaultInjectionTests(FaultInjectionAppHostFixture fixture, IT
     {
         await RunWithFaultAsync("store-unavailable", async ct =>
         {
-            await using var locker = new SqliteConnection($"Data Source={fixture.StorePath};Pooling=False");
-            await locker.OpenAsync(ct);
-            await using var exclusive = locker.CreateCommand();
-            // Another writer holds the database, as a stuck or failing store would.
-            exclusive.CommandText = "BEGIN EXCLUSIVE;";
-            await exclusive.ExecuteNonQueryAsync(ct);
-            await Task.Delay(TimeSpan.FromSeconds(10), ct);
-            exclusive.CommandText = "ROLLBACK;";
-            await exclusive.ExecuteNonQueryAsync(CancellationToken.None);
+            await using (await fixture.Store.BeginOutageAsync(ct))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), ct);
+            }
         });
     }
 

@@ -97,25 +97,6 @@ public sealed class IngestionFlowTests(AppHostFixture fixture)
     }
 
     [Fact]
-    public async Task ARecordThatIsNotAnEventGoesToTheDeadLetterTopicWithTheReason()
-    {
-        using var timeout = new CancellationTokenSource(ProcessingTimeout);
-        var marker = $"poison-{Guid.NewGuid():N}";
-        using (var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build())
-        {
-            // Written past the API, as a misbehaving producer would: no CloudEvents headers.
-            await producer.ProduceAsync("events", new Message<string?, byte[]> { Key = marker, Value = "not an event"u8.ToArray() }, timeout.Token);
-        }
-
-        var deadLettered = fixture.ReadDeadLetter(record => record.Message.Key == marker, timeout.Token);
-
-        Assert.Equal("not an event", Encoding.UTF8.GetString(deadLettered.Message.Value));
-        Assert.Contains("ce_specversion", Header(deadLettered, "dlq_error"), StringComparison.Ordinal);
-        Assert.Equal("events", Header(deadLettered, "dlq_original_topic"));
-        Assert.NotNull(Header(deadLettered, "dlq_original_offset"));
-    }
-
-    [Fact]
     public async Task MalformedJsonGetsAProblemDetailsThatSaysWhere()
     {
         using var timeout = new CancellationTokenSource(ProcessingTimeout);

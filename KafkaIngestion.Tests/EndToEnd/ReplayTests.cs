@@ -1,11 +1,13 @@
 namespace KafkaIngestion.Tests.EndToEnd;
 
-[Collection(SharedAppHost.Name)]
-public sealed class ReplayTests(AppHostFixture fixture)
+/// <summary>Reading the topic again is harmless: the store keeps each event once.</summary>
+public abstract class ReplayScenarios(AppHostFixture fixture)
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    protected static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    protected AppHostFixture Fixture => fixture;
+
+    [StoreFact]
     public async Task ReplayFromTheDashboardReadsEverythingAgainWithoutStoringAnythingTwice()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -28,13 +30,18 @@ public sealed class ReplayTests(AppHostFixture fixture)
         Assert.True(after.GetProperty("processed").GetInt64() > before.GetProperty("processed").GetInt64());
         Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
     }
+}
 
+/// <summary>The replay scenario on SQLite, and the consumer's refusals of requests it cannot serve (whatever the store).</summary>
+[Collection(SharedAppHost.Name)]
+public sealed class ReplayTests(AppHostFixture fixture) : ReplayScenarios(fixture)
+{
     [Fact]
     public async Task AReplayFromSomethingThatIsNotATimeIsRefused()
     {
         using var timeout = new CancellationTokenSource(Timeout);
 
-        using var response = await fixture.Consumer.PostAsJsonAsync("/replay", new { from = "last tuesday" }, timeout.Token);
+        using var response = await Fixture.Consumer.PostAsJsonAsync("/replay", new { from = "last tuesday" }, timeout.Token);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
@@ -44,8 +51,11 @@ public sealed class ReplayTests(AppHostFixture fixture)
     {
         using var timeout = new CancellationTokenSource(Timeout);
 
-        using var response = await fixture.Consumer.PostAsJsonAsync("/processed/query", new { ids = new string?[] { "a", null } }, timeout.Token);
+        using var response = await Fixture.Consumer.PostAsJsonAsync("/processed/query", new { ids = new string?[] { "a", null } }, timeout.Token);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 }
+
+[Collection(PostgresAppHost.Name)]
+public sealed class PostgresReplayTests(PostgresAppHostFixture fixture) : ReplayScenarios(fixture);

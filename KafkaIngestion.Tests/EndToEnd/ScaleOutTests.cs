@@ -5,7 +5,9 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// <summary>An AppHost of its own, with two consumer replicas in the group.</summary>
 public sealed class TwoConsumersAppHostFixture : AppHostFixture
 {
-    protected override IEnumerable<string> MoreSettings => ["Consumer:Replicas=2"];
+    public const string TwoReplicas = "Consumer:Replicas=2";
+
+    protected override IEnumerable<string> MoreSettings => [TwoReplicas];
 }
 
 [CollectionDefinition(Name)]
@@ -14,12 +16,12 @@ public sealed class ScaledOutAppHost : ICollectionFixture<TwoConsumersAppHostFix
     public const string Name = "AppHost with two consumers";
 }
 
-[Collection(ScaledOutAppHost.Name)]
-public sealed class ScaleOutTests(TwoConsumersAppHostFixture fixture)
+/// <summary>Replicas of the consumer share the work and the store.</summary>
+public abstract class ScaleOutScenarios(AppHostFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [StoreFact]
     public async Task TwoReplicasShareThePartitionsAndTogetherStoreEveryEventOnce()
     {
         using var timeout = new CancellationTokenSource(Timeout);
@@ -72,3 +74,9 @@ public sealed class ScaleOutTests(TwoConsumersAppHostFixture fixture)
             && members.SelectMany(m => m.Value).Order().SequenceEqual([0, 1, 2, 3, 4, 5]);
     }
 }
+
+[Collection(ScaledOutAppHost.Name)]
+public sealed class ScaleOutTests(TwoConsumersAppHostFixture fixture) : ScaleOutScenarios(fixture);
+
+[Collection(ScaledOutPostgresAppHost.Name)]
+public sealed class PostgresScaleOutTests(TwoConsumersPostgresAppHostFixture fixture) : ScaleOutScenarios(fixture);

@@ -49,14 +49,8 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
             List<string> during;
             var members = new HashSet<string?>();
-            await using (var locker = new SqliteConnection($"Data Source={storePath};Pooling=False"))
+            await using (await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token))
             {
-                // Another writer holds the database, as a stuck or failing store would.
-                await locker.OpenAsync(timeout.Token);
-                await using var exclusive = locker.CreateCommand();
-                exclusive.CommandText = "BEGIN EXCLUSIVE;";
-                await exclusive.ExecuteNonQueryAsync(timeout.Token);
-
                 during = Produce(producer, topic, "during", 3_000, timeout.Token);
                 await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
                     "the consumer to find the store unavailable");
@@ -70,9 +64,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                     members.Add(status.GetProperty("member").GetString());
                     await Task.Delay(TimeSpan.FromMilliseconds(500), timeout.Token);
                 }
-
-                exclusive.CommandText = "ROLLBACK;";
-                await exclusive.ExecuteNonQueryAsync(timeout.Token);
             }
 
             var ids = before.Concat(during).ToList();
@@ -116,11 +107,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                 "the consumer to store the first events");
             Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
 
-            await using var locker = new SqliteConnection($"Data Source={storePath};Pooling=False");
-            await locker.OpenAsync(timeout.Token);
-            await using var exclusive = locker.CreateCommand();
-            exclusive.CommandText = "BEGIN EXCLUSIVE;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+            await using var outage = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
 
             foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
             {
@@ -140,8 +127,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                     "the second member to take some of the partitions"))
                 .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
 
-            exclusive.CommandText = "ROLLBACK;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+            await outage.DisposeAsync();
 
             // While the other member still holds its partitions, every event of the kept ones is
             // stored: the ones given up on during the revocation were read again.
