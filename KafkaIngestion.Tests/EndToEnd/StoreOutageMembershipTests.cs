@@ -175,11 +175,8 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                 "the consumer to store the first events");
             Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
 
-            await using var locker = new SqliteConnection($"Data Source={storePath};Pooling=False");
-            await locker.OpenAsync(timeout.Token);
-            await using var exclusive = locker.CreateCommand();
-            exclusive.CommandText = "BEGIN EXCLUSIVE;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+            // The lock makes the store wait (up to StoreBusyTimeout), not fail: it hangs.
+            await using var hung = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
 
             foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
             {
@@ -209,8 +206,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                 Assert.Equal(firstAfterBefore.GetValueOrDefault(partition.Key), partition.Value);
             });
 
-            exclusive.CommandText = "ROLLBACK;";
-            await exclusive.ExecuteNonQueryAsync(timeout.Token);
+            await hung.DisposeAsync();
 
             var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
             var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(60),
