@@ -40,13 +40,15 @@ ASPNETCORE_URLS=$CONSUMER_URL ASPNETCORE_ENVIRONMENT=Production ConnectionString
   dotnet KafkaIngestion.Consumer/bin/Release/net10.0/KafkaIngestion.Consumer.dll > "$out/drain-consumer.log" 2>&1 & pids+=($!)
 consumer_pid=$!
 
+# The consumer's CPU time so far (user + system, all threads), in seconds.
+cpu_seconds() { sed 's/^.*) //' "/proc/$consumer_pid/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }'; }
 processed() { curl -s -m 1 "$CONSUMER_URL/status" | grep -o '"processed":[0-9]*' | cut -d: -f2; }
 first=""; last=""; count=0
 for _ in $(seq 1 3000); do
   count=$(processed || echo 0); count=${count:-0}
   now=$(date +%s.%N)
-  if [ "$count" -gt 0 ] && [ -z "$first" ]; then first=$now; first_count=$count; fi
-  if [ "$count" -ge "$EVENTS" ]; then last=$now; break; fi
+  if [ "$count" -gt 0 ] && [ -z "$first" ]; then first=$now; first_count=$count; first_cpu=$(cpu_seconds); fi
+  if [ "$count" -ge "$EVENTS" ]; then last=$now; last_cpu=$(cpu_seconds); break; fi
   sleep 0.05
 done
 [ -n "$last" ] || { echo "the consumer stored only $count of $EVENTS events"; exit 1; }
@@ -65,6 +67,10 @@ stored=$(sqlite3 "$store_dir/events.db" 'SELECT COUNT(*) FROM events' 2>/dev/nul
 echo
 echo "machine: $(nproc) cores, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ)"
 awk -v n="$EVENTS" -v f="$first_count" -v a="$first" -v b="$last" 'BEGIN {printf "drained %d events: %.0f events/s stored (from first stored batch to last)\n", n, (n-f)/(b-a)}'
+# CPU per event while draining: what the drain costs the consumer whatever else the machine runs
+# (the rate above also depends on the neighbours, the broker and the two cores' other work).
+awk -v n="$EVENTS" -v f="$first_count" -v a="$first_cpu" -v b="$last_cpu" 'BEGIN {printf "consumer CPU while draining: %.2f s, %.2f us per event\n", b-a, (b-a)*1e6/(n-f)}'
+echo "consumer peak resident memory: $(awk '/^VmHWM:/ { printf "%.0f MB", $2 / 1024 }' "/proc/$consumer_pid/status")"
 echo "rows in the store: $stored"
 echo "consumer CPU by thread:"
 echo "$threads"
