@@ -103,16 +103,11 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
         await using (var consumer = Consumer(topic, storePath, ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")))
         {
             using var client = consumer.CreateClient();
-            var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= partitionOf.Count, Timeout,
-                "the consumer to store the first events");
-            Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
+            var assigned = await WaitForTheFirstEventsAsync(client, partitionOf.Count);
 
             await using var outage = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
 
-            foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
-            {
-                partitionOf[id] = partition;
-            }
+            await ProduceDuringAsync(producer, topic, partitionOf);
 
             await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
                 "the consumer to find the store unavailable");
@@ -122,20 +117,11 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             using var stopOther = new CancellationTokenSource();
             var other = StartOtherMember(topic, stopOther.Token);
 
-            var kept = (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
-                    s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < ready.GetProperty("partitions").GetArrayLength(), Timeout,
-                    "the second member to take some of the partitions"))
-                .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+            var kept = await WaitForKeptPartitionsAsync(client, assigned);
 
             await outage.DisposeAsync();
 
-            // While the other member still holds its partitions, every event of the kept ones is
-            // stored: the ones given up on during the revocation were read again.
-            var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
-            Assert.NotEmpty(ofKept);
-            var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(45),
-                $"every event of the kept partitions {string.Join(", ", kept)} to be stored");
-            Assert.All(ofKept, id => Assert.Equal(1, stored[id]));
+            await AssertEveryEventOfTheKeptPartitionsIsStoredOnceAsync(client, partitionOf, kept);
 
             await stopOther.CancelAsync();
             await other.WaitAsync(timeout.Token);
@@ -171,17 +157,12 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             ("Consumer:DrainTimeout", "00:00:01")))
         {
             using var client = consumer.CreateClient();
-            var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= partitionOf.Count, Timeout,
-                "the consumer to store the first events");
-            Assert.True(ready.GetProperty("partitions").GetArrayLength() >= 2, "the auto-created topic needs two partitions or more to share");
+            var assigned = await WaitForTheFirstEventsAsync(client, partitionOf.Count);
 
             // The lock makes the store wait (up to StoreBusyTimeout), not fail: it hangs.
             await using var hung = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
 
-            foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
-            {
-                partitionOf[id] = partition;
-            }
+            await ProduceDuringAsync(producer, topic, partitionOf);
 
             // The store thread hangs on the lock, the queue behind it fills, and the loop pauses.
             await Waiting.UntilAsync(_ => Task.FromResult(_logs.Containing("paused").Count), paused => paused > 0, Timeout,
@@ -189,10 +170,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
             using var stopOther = new CancellationTokenSource();
             var other = StartOtherMember(topic, stopOther.Token);
-            var kept = (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
-                    s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < ready.GetProperty("partitions").GetArrayLength(), Timeout,
-                    "the second member to take some of the partitions"))
-                .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+            var kept = await WaitForKeptPartitionsAsync(client, assigned);
 
             Assert.NotEmpty(_logs.Containing("after the drain timeout"));
             var rewound = _logs.Containing("reading it again from offset")
@@ -208,10 +186,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
             await hung.DisposeAsync();
 
-            var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
-            var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(60),
-                $"every event of the kept partitions {string.Join(", ", kept)} to be stored");
-            Assert.All(ofKept, id => Assert.Equal(1, stored[id]));
+            await AssertEveryEventOfTheKeptPartitionsIsStoredOnceAsync(client, partitionOf, kept);
 
             await stopOther.CancelAsync();
             await other.WaitAsync(timeout.Token);
@@ -219,6 +194,45 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
         SqliteConnection.ClearAllPools();
         Directory.Delete(storeDirectory, recursive: true);
+    }
+
+    /// <summary>Waits until the consumer stored the first <paramref name="count"/> events; returns how many partitions it owns (two or more, to share).</summary>
+    private static async Task<int> WaitForTheFirstEventsAsync(HttpClient client, int count)
+    {
+        var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= count, Timeout,
+            "the consumer to store the first events");
+        var assigned = ready.GetProperty("partitions").GetArrayLength();
+        Assert.True(assigned >= 2, "the auto-created topic needs two partitions or more to share");
+        return assigned;
+    }
+
+    /// <summary>2,000 more events, added to <paramref name="partitionOf"/>.</summary>
+    private static async Task ProduceDuringAsync(IProducer<string?, byte[]> producer, string topic, Dictionary<string, int> partitionOf)
+    {
+        foreach (var (id, partition) in await ProduceWithPartitionsAsync(producer, topic, "during", 2_000))
+        {
+            partitionOf[id] = partition;
+        }
+    }
+
+    /// <summary>The partitions the consumer still owns once a second member took some of its <paramref name="assigned"/>.</summary>
+    private static async Task<HashSet<int>> WaitForKeptPartitionsAsync(HttpClient client, int assigned) =>
+        (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
+            s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < assigned, Timeout,
+            "the second member to take some of the partitions"))
+        .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+
+    /// <summary>
+    /// While the other member still holds its partitions, every event of the kept ones is stored
+    /// once: the ones given up on during the revocation were read again.
+    /// </summary>
+    private static async Task AssertEveryEventOfTheKeptPartitionsIsStoredOnceAsync(HttpClient client, Dictionary<string, int> partitionOf, HashSet<int> kept)
+    {
+        var ofKept = partitionOf.Where(p => kept.Contains(p.Value)).Select(p => p.Key).ToList();
+        Assert.NotEmpty(ofKept);
+        var stored = await Waiting.UntilAsync(ct => Processed(client, ofKept, ct), times => times.Values.All(t => t == 1), TimeSpan.FromSeconds(60),
+            $"every event of the kept partitions {string.Join(", ", kept)} to be stored");
+        Assert.All(ofKept, id => Assert.Equal(1, stored[id]));
     }
 
     /// <summary>
