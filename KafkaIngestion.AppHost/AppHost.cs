@@ -52,6 +52,7 @@ var consumer = builder.AddProject<Projects.KafkaIngestion_Consumer>("consumer")
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health")
     .WithReplayCommand()
+    .WithReplayFromTimeCommand()
     .WithReprocessDeadLettersCommand();
 if (builder.Configuration["Consumer:Store"] == "postgres")
 {

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 
 namespace Aspire.Hosting;
@@ -21,6 +22,32 @@ internal static class ConsumerCommands
                 context.Request.Content = JsonContent.Create(new { from = "earliest" });
                 return Task.CompletedTask;
             },
+        });
+
+    /// <summary>
+    /// "Replay from a time": the consumer reads its partitions again from the first event at or
+    /// after the time given (the broker looks the offsets up; a replay only ever goes back). The
+    /// consumer checks the time and the dashboard shows what was wrong with it.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithReplayFromTimeCommand(this IResourceBuilder<ProjectResource> consumer) =>
+        consumer.WithHttpCommand("/replay", "Replay from a time", commandName: "replay-from-time", commandOptions: new HttpCommandOptions
+        {
+            Description = "Read every partition again from the first event at or after a time. Stored events are not stored twice. "
+                + "Needs a broker that looks offsets up by time: the embedded one cannot, and replays nothing.",
+            IconName = "History",
+            Arguments =
+            [
+                new() { Name = "from", Label = "From (RFC 3339 time)", InputType = InputType.Text, Required = true,
+                    Placeholder = "2026-11-30T17:00:00Z", Description = "Events the broker holds from this time on are read again." },
+            ],
+            PrepareRequest = context =>
+            {
+                context.Request.Content = JsonContent.Create(new { from = context.Arguments.Single(a => a.Name == "from").Value });
+                return Task.CompletedTask;
+            },
+            GetCommandResult = async context => context.Response.StatusCode == HttpStatusCode.Accepted
+                ? CommandResults.Success()
+                : CommandResults.Failure(await CommandAnswers.DescribeAsync(context.Response, "detail", context.CancellationToken)),
         });
 
     /// <summary>

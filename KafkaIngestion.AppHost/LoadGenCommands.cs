@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Aspire.Hosting;
@@ -55,32 +54,12 @@ internal static class LoadGenCommands
                     return Task.CompletedTask;
                 },
                 GetCommandResult = async context => context.Response.StatusCode == HttpStatusCode.Accepted
-                    ? CommandResults.Success(await Describe(context.Response, "summary", context.CancellationToken))
-                    : CommandResults.Failure(await Describe(context.Response, "detail", context.CancellationToken)),
+                    ? CommandResults.Success(await CommandAnswers.DescribeAsync(context.Response, "summary", context.CancellationToken))
+                    : CommandResults.Failure(await CommandAnswers.DescribeAsync(context.Response, "detail", context.CancellationToken)),
             })
             .WithHttpCommand("/runs/stop", "Stop the load run", commandName: "stop-run", commandOptions: new HttpCommandOptions
             {
                 Description = "Stop sending. The report covers what was answered so far.",
                 IconName = "Stop",
             });
-
-    /// <summary>The run's plan, or what was wrong (a ProblemDetails' detail or validation errors).</summary>
-    private static async Task<string> Describe(HttpResponseMessage response, string property, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        try
-        {
-            using var json = JsonDocument.Parse(text);
-            if (json.RootElement.TryGetProperty("errors", out var errors))
-            {
-                return string.Join(" ", errors.EnumerateObject().SelectMany(e => e.Value.EnumerateArray().Select(m => m.GetString())));
-            }
-
-            return json.RootElement.TryGetProperty(property, out var value) ? value.GetString() ?? text : text;
-        }
-        catch (JsonException)
-        {
-            return $"{(int)response.StatusCode}: {text}";
-        }
-    }
 }

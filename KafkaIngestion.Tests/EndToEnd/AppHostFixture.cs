@@ -201,12 +201,13 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>Starts a load run through the load generator's dashboard command; returns its run id.</summary>
     public async Task<string> StartLoadRunAsync(CancellationToken cancellationToken, params (string Name, string Value)[] arguments)
     {
-        var result = await App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run", LoadRunArguments(arguments), cancellationToken);
+        var result = await App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run", CommandArguments(arguments), cancellationToken);
         Assert.True(result.Success, result.Message);
         return RunIdIn(result.Message);
     }
 
-    public static InteractionInputCollection LoadRunArguments(params (string Name, string Value)[] values) =>
+    /// <summary>A dashboard command's arguments, as the dashboard hands them over.</summary>
+    public static InteractionInputCollection CommandArguments(params (string Name, string Value)[] values) =>
         new([.. values.Select(v => new InteractionInput { Name = v.Name, InputType = InputType.Text, Value = v.Value })]);
 
     /// <summary>"Run 0123456789ab started: …" → the run id.</summary>

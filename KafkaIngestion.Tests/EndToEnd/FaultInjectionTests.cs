@@ -198,7 +198,7 @@ public sealed class FaultInjectionTests(FaultInjectionAppHostFixture fixture, IT
 
     private async Task CommandAsync(string resource, string command, CancellationToken cancellationToken, params (string Name, string Value)[] arguments)
     {
-        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command, AppHostFixture.LoadRunArguments(arguments), cancellationToken);
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, command, AppHostFixture.CommandArguments(arguments), cancellationToken);
         Assert.True(result.Success, $"{command}: {result.Message}");
     }
 

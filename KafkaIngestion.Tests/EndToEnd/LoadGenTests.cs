@@ -62,7 +62,7 @@ public sealed class LoadGenTests(AppHostFixture fixture)
         Assert.Contains("cloudevents", result.Message, StringComparison.Ordinal);
     }
 
-    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) => AppHostFixture.LoadRunArguments(values);
+    private static InteractionInputCollection Arguments(params (string Name, string Value)[] values) => AppHostFixture.CommandArguments(values);
 
     private static string RunIdIn(string? message) => AppHostFixture.RunIdIn(message);
 
