@@ -80,10 +80,11 @@ internal sealed class ConsumerOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Longest a revocation or shutdown waits for the store to finish the batches handed to it.
-    /// A rebalance waits on this member meanwhile; batches still with the store after it are
+    /// Longest a revocation or shutdown waits, in all, for the store to take and finish the
+    /// batches in hand. A rebalance waits on this member meanwhile (inside Consume, so it stays
+    /// well under librdkafka's max.poll.interval.ms); batches still with the store after it are
     /// read again (their offsets are never stored), which the idempotent store makes harmless.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:02:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -219,6 +219,8 @@ internal sealed partial class EventConsumerWorker(
     public void OnPartitionsLost(List<TopicPartitionOffset> partitions)
     {
         _unstored.Clear();
+        // Their results no longer count (the epoch below), so they need not be waited for.
+        _withStore.Clear();
         LogLost(logger, partitions.Count, _batch.Count + (_ready?.Records.Count ?? 0) + Volatile.Read(ref _inFlight));
         _batch = [];
         _ready = null;
@@ -365,6 +367,13 @@ internal sealed partial class EventConsumerWorker(
     /// </summary>
     private void DrainStoreQueue(CancellationToken cancellationToken)
     {
+        // One deadline for the whole drain: a rebalance (or the host's shutdown) waits on it.
+        var deadline = timeProvider.GetTimestamp() + (long)(options.Value.DrainTimeout.TotalSeconds * timeProvider.TimestampFrequency);
+        TimeSpan Remaining() => TimeSpan.FromSeconds(Math.Max(0, deadline - timeProvider.GetTimestamp()) / (double)timeProvider.TimestampFrequency);
+
+        // Cleared before giving up is signalled: a store thread that gave up during an earlier
+        // drain may have set it after that drain ended, and it only counts while _giveUp is set.
+        _abandoning = false;
         _giveUp.Set();
         try
         {
@@ -373,7 +382,7 @@ internal sealed partial class EventConsumerWorker(
             var handedOff = true;
             if (_ready is not null)
             {
-                handedOff = HandOffOrGiveUp(_ready);
+                handedOff = HandOffOrGiveUp(_ready, Remaining());
                 _ready = null;
             }
 
@@ -386,7 +395,7 @@ internal sealed partial class EventConsumerWorker(
             {
                 try
                 {
-                    HandOffOrGiveUp(Prepare(_batch, cancellationToken));
+                    HandOffOrGiveUp(Prepare(_batch, cancellationToken), Remaining());
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or KafkaException)
                 {
@@ -398,7 +407,7 @@ internal sealed partial class EventConsumerWorker(
                 _batch = [];
             }
 
-            StoreDoneOffsetsOrGiveUp(options.Value.DrainTimeout);
+            StoreDoneOffsetsOrGiveUp(Remaining);
         }
         finally
         {
@@ -409,21 +418,29 @@ internal sealed partial class EventConsumerWorker(
 
     /// <summary>
     /// Waits until the store has tried every batch handed to it, then stores the offsets of those
-    /// it stored. Batches still with the store after <paramref name="timeout"/> count as not
-    /// stored: they may yet fail (or be given up on), so no offset may move past them, and a
+    /// it stored. Batches still with the store when no time <paramref name="remaining"/> count as
+    /// not stored: they may yet fail (or be given up on), so no offset may move past them, and a
     /// partition this member keeps is read again from their first record (see RewindKept).
     /// </summary>
-    private void StoreDoneOffsetsOrGiveUp(TimeSpan timeout)
+    private void StoreDoneOffsetsOrGiveUp(Func<TimeSpan> remaining)
     {
-        var finished = SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, timeout);
+        // Only the batches in _withStore matter: ones a drain already gave up on may still be
+        // in flight, and their result is ignored.
         StoreDoneOffsets();
-        if (finished)
+        while (_withStore.Count > 0 && remaining() > TimeSpan.Zero)
+        {
+            Thread.Sleep(1);
+            StoreDoneOffsets();
+        }
+
+        if (_withStore.Count == 0)
         {
             return;
         }
 
-        LogDrainTimedOut(logger, Volatile.Read(ref _inFlight));
-        // Whatever the store finishes from now on must not store offsets any more.
+        LogDrainTimedOut(logger, _withStore.Count);
+        // Whatever the store finishes from now on must not store offsets any more (and the
+        // store thread skips what it has not started: the records are read again).
         Interlocked.Increment(ref _epoch);
         while (_withStore.TryDequeue(out var stillWithStore))
         {
@@ -431,9 +448,9 @@ internal sealed partial class EventConsumerWorker(
         }
     }
 
-    private bool HandOffOrGiveUp(PendingBatch batch)
+    private bool HandOffOrGiveUp(PendingBatch batch, TimeSpan wait)
     {
-        if (TryHandOff(batch, options.Value.DrainTimeout))
+        if (TryHandOff(batch, wait))
         {
             return true;
         }
@@ -618,7 +635,11 @@ internal sealed partial class EventConsumerWorker(
     {
         foreach (var batch in _toStore!.GetConsumingEnumerable())
         {
-            if (!_abandoning && _storeFailure is null)
+            // A batch read before partitions were lost, or given up on by a drain that timed
+            // out, is read again: storing it now would only do the work twice (and dead-letter
+            // a refused event twice).
+            var writtenOff = batch.Epoch != Volatile.Read(ref _epoch);
+            if (!writtenOff && !(_abandoning && _giveUp.IsSet) && _storeFailure is null)
             {
                 try
                 {
@@ -845,7 +866,7 @@ internal sealed partial class EventConsumerWorker(
     [LoggerMessage(Level = LogLevel.Information, Message = "{Partitions} partition(s) revoked; their processed offsets were committed")]
     private static partial void LogRevoked(ILogger logger, int partitions);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutting down with {Events} events not stored ({Reason}); they will be delivered again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Draining for a rebalance or shutdown: {Events} events not stored ({Reason}); they will be delivered again")]
     private static partial void LogFinalFlushSkipped(ILogger logger, int events, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The consume loop stopped on an error; offsets of unhandled records were not stored")]
@@ -857,7 +878,7 @@ internal sealed partial class EventConsumerWorker(
     [LoggerMessage(Level = LogLevel.Information, Message = "The store takes batches again; partitions resumed")]
     private static partial void LogResumed(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Batches} batch(es) still with the store after the drain timeout; their offsets will not be stored")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Batches} batch(es) still with the store after the drain timeout; their offsets will not be stored, and their events are read again")]
     private static partial void LogDrainTimedOut(ILogger logger, int batches);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Offset of {TopicPartition} not stored: {Reason}")]

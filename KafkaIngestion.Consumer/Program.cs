@@ -16,6 +16,10 @@ builder.Services.AddOptions<ConsumerOptions>()
     .BindConfiguration(ConsumerOptions.Section)
     .ValidateDataAnnotations()
     .ValidateOnStart();
+// Shutdown drains the store queue for up to Consumer:DrainTimeout before it commits and leaves
+// the group: the host must wait longer than that, or it disposes the worker under that drain.
+builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ConsumerOptions>>((host, consumer) =>
+    host.ShutdownTimeout = consumer.Value.DrainTimeout + TimeSpan.FromSeconds(15));
 
 builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults,
     (services, consumer) => consumer

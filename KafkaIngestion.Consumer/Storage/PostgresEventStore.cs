@@ -70,17 +70,18 @@ internal sealed class PostgresEventStore(NpgsqlDataSource dataSource, TimeProvid
     /// <summary>
     /// SQLSTATE classes caused by the rows themselves: 22 data exception (e.g. a value out of
     /// range), 23 integrity constraint violation (a constraint or trigger added by the operator),
-    /// 54 program limit exceeded (e.g. an index row too large), P0 PL/pgSQL error (an operator's
-    /// trigger that raised: a plain <c>RAISE EXCEPTION</c> is P0001, the way most validation
-    /// triggers are written, and the only statement here is the insert that fired it). The same
-    /// rows fail the same way every time. Connection, resource, shutdown and schema errors are
-    /// outages, retried until they end.
+    /// 54 program limit exceeded (e.g. an index row too large), and an operator's trigger that
+    /// refused the row: P0001 (a plain <c>RAISE EXCEPTION</c>, the way most validation triggers
+    /// are written; the only statement here is the insert that fired it) and P0004 (a failed
+    /// <c>ASSERT</c>). The same rows fail the same way every time. Other PL/pgSQL errors (P0002
+    /// and P0003 come from queries of other tables), connection, resource, shutdown and schema
+    /// errors are outages, retried until they end.
     /// </summary>
     internal static bool IsRefusalOfTheData(string sqlState) =>
         sqlState.StartsWith("22", StringComparison.Ordinal)
         || sqlState.StartsWith("23", StringComparison.Ordinal)
         || sqlState.StartsWith("54", StringComparison.Ordinal)
-        || sqlState.StartsWith("P0", StringComparison.Ordinal);
+        || sqlState is "P0001" or "P0004";
 
     public IReadOnlyDictionary<string, int> Lookup(IReadOnlyList<string> ids)
     {

@@ -182,6 +182,8 @@ public sealed class EventStoreContractTests
     [InlineData("54000", true)] // program_limit_exceeded
     [InlineData("P0001", true)] // raise_exception: RAISE EXCEPTION with no code
     [InlineData("P0004", true)] // assert_failure: ASSERT in a trigger
+    [InlineData("P0002", false)] // no_data_found: a trigger's SELECT INTO STRICT on another table
+    [InlineData("P0003", false)] // too_many_rows: likewise
     [InlineData("08006", false)] // connection_failure
     [InlineData("53100", false)] // disk_full
     [InlineData("53300", false)] // too_many_connections

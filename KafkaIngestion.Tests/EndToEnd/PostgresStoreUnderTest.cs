@@ -34,9 +34,20 @@ internal sealed class PostgresStoreUnderTest(string server, string database) : I
     {
         // Two statements, each committed: sessions cut before the first had committed could
         // connect again at once.
+        var outage = new StoreOutage(() => ExecuteAsync(server, $"ALTER DATABASE {database} ALLOW_CONNECTIONS true;", CancellationToken.None));
         await ExecuteAsync(server, $"ALTER DATABASE {database} ALLOW_CONNECTIONS false;", cancellationToken);
-        await ExecuteAsync(server, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}';", cancellationToken);
-        return new StoreOutage(() => ExecuteAsync(server, $"ALTER DATABASE {database} ALLOW_CONNECTIONS true;", CancellationToken.None));
+        try
+        {
+            await ExecuteAsync(server, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}';", cancellationToken);
+        }
+        catch
+        {
+            // The rest of the collection needs the database back.
+            await outage.DisposeAsync();
+            throw;
+        }
+
+        return outage;
     }
 
     public async Task<long> CountAsync(string idPrefix, CancellationToken cancellationToken)

@@ -15,8 +15,17 @@ internal sealed class SqliteStoreUnderTest(string path) : IStoreUnderTest
     {
         // Another writer holds the database, as a stuck or failing store would.
         var locker = new SqliteConnection($"Data Source={path};Pooling=False");
-        await locker.OpenAsync(cancellationToken);
-        await ExecuteAsync(locker, "BEGIN EXCLUSIVE;", cancellationToken);
+        try
+        {
+            await locker.OpenAsync(cancellationToken);
+            await ExecuteAsync(locker, "BEGIN EXCLUSIVE;", cancellationToken);
+        }
+        catch
+        {
+            await locker.DisposeAsync();
+            throw;
+        }
+
         return new StoreOutage(async () =>
         {
             await ExecuteAsync(locker, "ROLLBACK;", CancellationToken.None);
