@@ -368,8 +368,8 @@ internal sealed partial class EventConsumerWorker(
     private void DrainStoreQueue(CancellationToken cancellationToken)
     {
         // One deadline for the whole drain: a rebalance (or the host's shutdown) waits on it.
-        var deadline = timeProvider.GetTimestamp() + (long)(options.Value.DrainTimeout.TotalSeconds * timeProvider.TimestampFrequency);
-        TimeSpan Remaining() => TimeSpan.FromSeconds(Math.Max(0, deadline - timeProvider.GetTimestamp()) / (double)timeProvider.TimestampFrequency);
+        var started = timeProvider.GetTimestamp();
+        TimeSpan Remaining() => options.Value.DrainTimeout - timeProvider.GetElapsedTime(started) is { Ticks: > 0 } left ? left : TimeSpan.Zero;
 
         // Cleared before giving up is signalled: a store thread that gave up during an earlier
         // drain may have set it after that drain ended, and it only counts while _giveUp is set.

@@ -26,19 +26,22 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
     // What the consumers hosted here log.
     private readonly CapturedLogs _logs = new();
 
+    // Each test's consumer stores in a directory of its own, removed when the test ends.
+    private readonly string _storeDirectory = Path.Combine(Path.GetTempPath(), $"outage-test-{Guid.NewGuid():N}");
+
+    private string StorePath => Path.Combine(_storeDirectory, "events.db");
+
     [Fact]
     public async Task AStoreOutageLongerThanMaxPollIntervalKeepsTheMembershipAndLosesNoEvent()
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var topic = $"outage-{Guid.NewGuid():N}";
-        var storeDirectory = Path.Combine(Path.GetTempPath(), $"outage-test-{Guid.NewGuid():N}");
-        var storePath = Path.Combine(storeDirectory, "events.db");
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
 
         var before = Produce(producer, topic, "before", 100, timeout.Token);
         // Small batches, so the store queue fills and the loop pauses while records are still in
         // librdkafka's prefetch queue: those must be fetched again on resume.
-        await using (var consumer = Consumer(topic, storePath,
+        await using (var consumer = Consumer(topic,
             ("Kafka:Consumer:Config:max.poll.interval.ms", ((int)MaxPollInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))))
         {
             using var client = consumer.CreateClient();
@@ -49,7 +52,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
             List<string> during;
             var members = new HashSet<string?>();
-            await using (await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token))
+            await using (await new SqliteStoreUnderTest(StorePath).BeginOutageAsync(timeout.Token))
             {
                 during = Produce(producer, topic, "during", 3_000, timeout.Token);
                 await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
@@ -81,8 +84,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             Assert.Equal(ids.Count, final.GetProperty("processed").GetInt64());
         }
 
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(storeDirectory, recursive: true);
     }
 
     /// <summary>
@@ -95,17 +96,15 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var topic = $"coop-{Guid.NewGuid():N}";
-        var storeDirectory = Path.Combine(Path.GetTempPath(), $"coop-test-{Guid.NewGuid():N}");
-        var storePath = Path.Combine(storeDirectory, "events.db");
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString }).Build();
 
         var partitionOf = await ProduceWithPartitionsAsync(producer, topic, "before", 100);
-        await using (var consumer = Consumer(topic, storePath, ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")))
+        await using (var consumer = Consumer(topic, ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky")))
         {
             using var client = consumer.CreateClient();
             var assigned = await WaitForTheFirstEventsAsync(client, partitionOf.Count);
 
-            await using var outage = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
+            await using var outage = await new SqliteStoreUnderTest(StorePath).BeginOutageAsync(timeout.Token);
 
             await ProduceDuringAsync(producer, topic, partitionOf);
 
@@ -127,8 +126,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             await other.WaitAsync(timeout.Token);
         }
 
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(storeDirectory, recursive: true);
     }
 
     /// <summary>
@@ -141,8 +138,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var topic = $"hung-{Guid.NewGuid():N}";
-        var storeDirectory = Path.Combine(Path.GetTempPath(), $"hung-test-{Guid.NewGuid():N}");
-        var storePath = Path.Combine(storeDirectory, "events.db");
         // Small record batches, fetched a few at a time per partition: the records in hand when
         // the rebalance comes then span every partition, whichever ones the other member takes.
         using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = fixture.KafkaConnectionString, BatchNumMessages = 10 }).Build();
@@ -150,7 +145,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
         var partitionOf = await ProduceWithPartitionsAsync(producer, topic, "before", 100);
         // A new topic: the first event after these in each partition has the offset of their count.
         var firstAfterBefore = partitionOf.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => (long)g.Count());
-        await using (var consumer = Consumer(topic, storePath,
+        await using (var consumer = Consumer(topic,
             ("Kafka:Consumer:Config:partition.assignment.strategy", "cooperative-sticky"),
             ("Kafka:Consumer:Config:max.partition.fetch.bytes", "1024"),
             // The longest allowed: the store must still be waiting when the drain gives up on it.
@@ -161,7 +156,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             var assigned = await WaitForTheFirstEventsAsync(client, partitionOf.Count);
 
             // The lock makes the store wait (up to StoreBusyTimeout), not fail: it hangs.
-            await using var hung = await new SqliteStoreUnderTest(storePath).BeginOutageAsync(timeout.Token);
+            await using var hung = await new SqliteStoreUnderTest(StorePath).BeginOutageAsync(timeout.Token);
 
             await ProduceDuringAsync(producer, topic, partitionOf);
 
@@ -194,8 +189,6 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             await other.WaitAsync(timeout.Token);
         }
 
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(storeDirectory, recursive: true);
     }
 
     /// <summary>Waits until the consumer stored the first <paramref name="count"/> events; returns how many partitions it owns (two or more, to share).</summary>
@@ -265,7 +258,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
     /// The consumer hosted in the test process, on a topic and group of its own: short group
     /// timeouts, a store that gives up on a lock after a second, batches of 200.
     /// </summary>
-    private WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions> Consumer(string topic, string storePath, params (string Key, string Value)[] settings) =>
+    private WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions> Consumer(string topic, params (string Key, string Value)[] settings) =>
         new WebApplicationFactory<KafkaIngestion.Consumer.ConsumerOptions>().WithWebHostBuilder(host =>
         {
             host.UseSetting("ConnectionStrings:kafka", fixture.KafkaConnectionString)
@@ -273,7 +266,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                 .UseSetting("Kafka:Consumer:Config:session.timeout.ms", "6000")
                 .UseSetting("Kafka:Consumer:Config:heartbeat.interval.ms", "1000")
                 .UseSetting("Consumer:Topic", topic)
-                .UseSetting("Consumer:StorePath", storePath)
+                .UseSetting("Consumer:StorePath", StorePath)
                 .UseSetting("Consumer:StoreBusyTimeout", "00:00:01")
                 .UseSetting("Consumer:MaxRetryDelay", "00:00:00.500")
                 .UseSetting("Consumer:BatchSize", "200")
@@ -318,5 +311,13 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
         return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
     }
 
-    public void Dispose() => _logs.Dispose();
+    public void Dispose()
+    {
+        _logs.Dispose();
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_storeDirectory))
+        {
+            Directory.Delete(_storeDirectory, recursive: true);
+        }
+    }
 }
