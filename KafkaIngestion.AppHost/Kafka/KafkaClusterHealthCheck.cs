@@ -6,9 +6,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace KafkaIngestion.AppHost.Kafka;
 
 /// <summary>
-/// Healthy once the cluster answers and every topic the app declared exists; creates missing
-/// topics on clusters that allow it. Because services <c>WaitFor(kafka)</c>, none of them
-/// starts before its topics are there.
+/// Healthy once the cluster answers at the address its brokers advertise and every topic the app
+/// declared exists; creates missing topics on clusters that allow it. Because services
+/// <c>WaitFor(kafka)</c>, none of them starts before its topics are there.
 /// </summary>
 internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealthCheck, IDisposable
 {
@@ -16,6 +16,7 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IAdminClient? _admin;
+    private IConsumer<Ignore, Ignore>? _leaderProbe;
     private string? _adminConnectionString;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -34,13 +35,18 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
 
             var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal);
             var missing = topics.Where(t => !existing.Contains(t.Name)).ToList();
-            if (missing.Count == 0)
+            if (missing.Count > 0)
             {
-                return HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s); topics: {string.Join(", ", topics.Select(t => t.Name))}");
+                await CreateTopicsAsync(admin, missing);
+                return HealthCheckResult.Unhealthy($"Creating topics: {string.Join(", ", missing.Select(t => t.Name))}");
             }
 
-            await CreateTopicsAsync(admin, missing);
-            return HealthCheckResult.Unhealthy($"Creating topics: {string.Join(", ", missing.Select(t => t.Name))}");
+            if (topics.Count > 0 && await LeaderUnreachableAsync(topics[0].Name, metadata, cancellationToken) is { } unreachable)
+            {
+                return HealthCheckResult.Unhealthy(unreachable);
+            }
+
+            return HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s) at {Advertised(metadata)}; topics: {string.Join(", ", topics.Select(t => t.Name))}");
         }
         catch (KafkaException ex)
         {
@@ -51,6 +57,28 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// Metadata only proves the bootstrap address answers. Every later request goes to a broker at
+    /// the address it advertises, so ask a partition leader for its offsets: a broker advertising
+    /// an address clients cannot reach (a container's own port, say) fails here, not in every service.
+    /// </summary>
+    private async Task<string?> LeaderUnreachableAsync(string topic, Metadata metadata, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var probe = _leaderProbe ?? throw new InvalidOperationException("No leader probe yet.");
+            await Task.Run(() => probe.QueryWatermarkOffsets(new TopicPartition(topic, 0), MetadataTimeout), cancellationToken);
+            return null;
+        }
+        catch (KafkaException ex)
+        {
+            return $"Kafka answered at its bootstrap address, but not at the address its broker advertises ({Advertised(metadata)}): {ex.Error.Reason}. Clients are sent there after bootstrap; check the advertised listeners.";
+        }
+    }
+
+    private static string Advertised(Metadata metadata) =>
+        string.Join(", ", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}"));
 
     private static async Task CreateTopicsAsync(IAdminClient admin, List<KafkaTopicAnnotation> missing)
     {
@@ -79,13 +107,19 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
         }
 
         _admin?.Dispose();
+        _leaderProbe?.Dispose();
+        var settings = KafkaConnectionString.Parse(connectionString);
         var config = new AdminClientConfig();
-        foreach (var (key, value) in KafkaConnectionString.Parse(connectionString))
+        var probeConfig = new ConsumerConfig { GroupId = "kafkaingestion-apphost-health", EnableAutoCommit = false };
+        foreach (var (key, value) in settings)
         {
             config.Set(key, value);
+            probeConfig.Set(key, value);
         }
 
         _admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+        // Never subscribes or joins the group: it only asks partition leaders for offsets.
+        _leaderProbe = new ConsumerBuilder<Ignore, Ignore>(probeConfig).SetLogHandler((_, _) => { }).Build();
         _adminConnectionString = connectionString;
         return _admin;
     }
@@ -93,6 +127,7 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
     public void Dispose()
     {
         _admin?.Dispose();
+        _leaderProbe?.Dispose();
         _gate.Dispose();
     }
 }

@@ -1,69 +1,69 @@
-using System.Diagnostics;
+using KafkaIngestion.AppHost.Containers;
 
 namespace KafkaIngestion.AppHost.Kafka;
+
+/// <summary>The mode the AppHost runs Kafka in, and why; logged at start and shown on the resource.</summary>
+public sealed record KafkaModeAnnotation(KafkaMode Mode, string Reason) : IResourceAnnotation;
 
 /// <summary>
 /// Chooses the <see cref="KafkaMode"/>: <c>Kafka:Mode</c> when set to a mode, otherwise an
 /// external cluster when <c>ConnectionStrings:{name}</c> is given, otherwise a container when a
-/// container runtime answers, otherwise the embedded broker.
+/// container runtime answers and can get the Kafka image, otherwise the embedded broker.
 /// </summary>
 internal static class KafkaModeSelector
 {
     public const string ModeKey = "Kafka:Mode";
 
-    public static KafkaMode Select(IDistributedApplicationBuilder builder, string name)
+    public static KafkaModeAnnotation Select(IDistributedApplicationBuilder builder, string name, ContainerImage image)
     {
         var configured = builder.Configuration[ModeKey];
         if (!string.IsNullOrWhiteSpace(configured) && !configured.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            return Enum.TryParse<KafkaMode>(configured, ignoreCase: true, out var forced)
-                ? forced
-                : throw new InvalidOperationException($"{ModeKey} is '{configured}'; use auto, container, embedded or external.");
+            if (!Enum.TryParse<KafkaMode>(configured, ignoreCase: true, out var forced))
+            {
+                throw new InvalidOperationException($"{ModeKey} is '{configured}'; use auto, container, embedded or external.");
+            }
+
+            if (forced == KafkaMode.Container && builder.ExecutionContext.IsRunMode)
+            {
+                // Forced, so no fallback: fail now with the reason rather than wait forever for a container.
+                var (usable, why) = ContainerIsUsable(builder, image);
+                return usable
+                    ? new(forced, $"{ModeKey}=container; {why}")
+                    : throw new DistributedApplicationException($"{ModeKey}=container, but {why}. Start Docker or Podman, or make the image available (Kafka:Container:Registry, :Image, :Tag name another), or use {ModeKey}=embedded.");
+            }
+
+            return new(forced, $"{ModeKey}={configured}");
         }
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
         {
-            return KafkaMode.External;
+            return new(KafkaMode.External, $"ConnectionStrings:{name} is set");
         }
 
         // A published manifest is deployed where containers run; only local runs fall back.
-        if (builder.ExecutionContext.IsPublishMode || ContainerRuntimeIsAvailable(builder.Configuration))
+        if (builder.ExecutionContext.IsPublishMode)
         {
-            return KafkaMode.Container;
+            return new(KafkaMode.Container, "publishing: the deployment runs the Kafka image");
         }
 
-        return KafkaMode.Embedded;
+        var (canRun, reason) = ContainerIsUsable(builder, image);
+        return canRun
+            ? new(KafkaMode.Container, reason)
+            : new(KafkaMode.Embedded, $"{reason}, so the in-process broker runs instead");
     }
 
-    /// <summary>Asks the runtime Aspire would use (docker unless configured) whether its engine answers.</summary>
-    private static bool ContainerRuntimeIsAvailable(ConfigurationManager configuration)
+    private static (bool Usable, string Reason) ContainerIsUsable(IDistributedApplicationBuilder builder, ContainerImage image)
     {
-        var runtime = configuration["ASPIRE_CONTAINER_RUNTIME"] ?? configuration["DcpPublisher:ContainerRuntime"] ?? "docker";
-        try
+        var runtime = ContainerRuntimeProbe.FindRuntime(builder);
+        if (runtime.Runtime is null)
         {
-            using var process = Process.Start(new ProcessStartInfo(runtime, "info --format {{.ServerVersion}}")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            });
-            if (process is null)
-            {
-                return false;
-            }
-
-            // A client without an engine fails at once; a busy engine gets a few seconds.
-            if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
-            {
-                process.Kill(entireProcessTree: true);
-                return false;
-            }
-
-            return process.ExitCode == 0;
+            return (false, runtime.Reason);
         }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false; // not installed
-        }
+
+        var answer = ContainerRuntimeProbe.CanGetImage(runtime.Runtime, image);
+        return answer.Available
+            ? (true, $"{runtime.Reason} and {answer.Reason}")
+            : (false, $"{runtime.Reason}, but {answer.Reason}");
     }
 }

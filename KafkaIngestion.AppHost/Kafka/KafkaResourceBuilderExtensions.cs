@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using KafkaIngestion.AppHost.Containers;
 using KafkaIngestion.AppHost.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -15,12 +18,16 @@ public static class KafkaResourceBuilderExtensions
     public const string ImageTag = "4.1.0";
     public const string Registry = "docker.io";
 
+    /// <summary>Where <c>Registry</c>, <c>Image</c> and <c>Tag</c> may name another image (a mirror, a private registry).</summary>
+    public const string ImageSection = "Kafka:Container";
+
     /// <summary>The default loopback port of the embedded broker's fixed address.</summary>
     public const int DefaultEmbeddedPort = 9092;
 
     private const int HostListenerPort = 9092;
     private const int InternalListenerPort = 9093;
     private const string Listeners = "PLAINTEXT://0.0.0.0:9092,PLAINTEXT_INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094";
+    private const int ControllerListenerPort = 9094;
     private const string ControllerQuorum = "1@localhost:9094";
     private const string DataPath = "/var/lib/kafka/data";
 
@@ -29,14 +36,26 @@ public static class KafkaResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        return KafkaModeSelector.Select(builder, name) switch
+        var image = ContainerImage.FromConfiguration(builder.Configuration, ImageSection, new(Registry, Image, ImageTag));
+        var choice = KafkaModeSelector.Select(builder, name, image);
+        IResourceBuilder<IKafkaResource> kafka = choice.Mode switch
         {
-            KafkaMode.Container => builder.AddKafkaContainer(name).WithDataVolume(),
+            KafkaMode.Container => builder.AddKafkaContainer(name, image).WithDataVolume(),
             KafkaMode.Embedded => builder.AddEmbeddedKafka(name,
                 builder.Configuration.GetValue("Kafka:Embedded:Port", DefaultEmbeddedPort)),
             KafkaMode.External => builder.AddExternalKafka(name),
-            var mode => throw new InvalidOperationException($"Unknown Kafka mode {mode}."),
+            var other => throw new InvalidOperationException($"Unknown Kafka mode {other}."),
         };
+
+        // Said twice: in the AppHost's console and in the kafka resource's log in the dashboard.
+        var mode = choice.Mode.ToString().ToLowerInvariant();
+        return kafka.WithAnnotation(choice).OnInitializeResource((resource, e, _) =>
+        {
+            var appHostLogger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KafkaModeSelector));
+            KafkaModeLog.ModeChosen(e.Logger, mode, choice.Reason);
+            KafkaModeLog.ModeChosen(appHostLogger, mode, choice.Reason);
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>Declares a topic the app needs. The resource turns healthy only once it exists.</summary>
@@ -48,12 +67,13 @@ public static class KafkaResourceBuilderExtensions
         return builder.WithAnnotation(new KafkaTopicAnnotation(name, partitions));
     }
 
-    public static IResourceBuilder<KafkaContainerResource> AddKafkaContainer(this IDistributedApplicationBuilder builder, [ResourceName] string name, int? port = null)
+    public static IResourceBuilder<KafkaContainerResource> AddKafkaContainer(this IDistributedApplicationBuilder builder, [ResourceName] string name, ContainerImage? image = null, int? port = null)
     {
+        image ??= new(Registry, Image, ImageTag);
         var kafka = new KafkaContainerResource(name);
         return builder.AddResource(kafka)
-            .WithImage(Image, ImageTag)
-            .WithImageRegistry(Registry)
+            .WithImage(image.Image, image.Tag)
+            .WithImageRegistry(image.Registry)
             .WithEndpoint(port: port, targetPort: HostListenerPort, name: KafkaContainerResource.PrimaryEndpointName)
             .WithEndpoint(targetPort: InternalListenerPort, name: KafkaContainerResource.InternalEndpointName)
             // Single-node KRaft: this node is both broker and its own controller quorum.
@@ -64,13 +84,7 @@ public static class KafkaResourceBuilderExtensions
             .WithEnvironment("KAFKA_LISTENERS", Listeners)
             .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,PLAINTEXT_INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT")
             .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT_INTERNAL")
-            .WithEnvironment(context =>
-            {
-                // Clients on the host reach the broker through the port Aspire publishes; other
-                // containers reach it by resource name. Each listener advertises its own way in.
-                context.EnvironmentVariables["KAFKA_ADVERTISED_LISTENERS"] = ReferenceExpression.Create(
-                    $"PLAINTEXT://localhost:{kafka.PrimaryEndpoint.Property(EndpointProperty.Port)},PLAINTEXT_INTERNAL://{kafka.Name}:9093");
-            })
+            .WithEnvironment(context => context.EnvironmentVariables["KAFKA_ADVERTISED_LISTENERS"] = AdvertisedListeners(kafka, context.ExecutionContext))
             .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
             .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
             .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
@@ -79,9 +93,39 @@ public static class KafkaResourceBuilderExtensions
             .WithKafkaHealthCheck(builder);
     }
 
-    /// <summary>Keeps the broker's log directory in a named volume so events survive a restart.</summary>
-    public static IResourceBuilder<KafkaContainerResource> WithDataVolume(this IResourceBuilder<KafkaContainerResource> builder, string? name = null) =>
-        builder.WithVolume(name ?? $"{builder.ApplicationBuilder.Environment.ApplicationName.ToLowerInvariant()}-{builder.Resource.Name}-data", DataPath);
+    /// <summary>
+    /// What the broker tells clients to connect to, per listener: a client bootstrapped on the host
+    /// listener is sent to the host port the orchestrator actually allocated (never the container's
+    /// 9092), one on the internal listener to <c>kafka:9093</c>. Published, the addresses are the
+    /// deployment's bindings, never localhost.
+    /// </summary>
+    private static ReferenceExpression AdvertisedListeners(KafkaContainerResource kafka, DistributedApplicationExecutionContext executionContext)
+    {
+        var host = kafka.PrimaryEndpoint.Property(EndpointProperty.HostAndPort);
+        var @internal = kafka.InternalEndpoint.Property(EndpointProperty.HostAndPort);
+        return executionContext.IsRunMode
+            // The controller listener is the node's own, reached inside the container.
+            ? ReferenceExpression.Create($"PLAINTEXT://{host},PLAINTEXT_INTERNAL://{@internal},CONTROLLER://localhost:{ControllerListenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}")
+            : ReferenceExpression.Create($"PLAINTEXT://{host},PLAINTEXT_INTERNAL://{@internal},CONTROLLER://{kafka.InternalEndpoint.Property(EndpointProperty.Host)}:{ControllerListenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>
+    /// Keeps the broker's log directory in a named volume, unique to this AppHost (two clones never
+    /// share one), so events survive a restart; the cluster id is pinned to the volume because
+    /// Kafka refuses a log directory formatted for another cluster.
+    /// </summary>
+    public static IResourceBuilder<KafkaContainerResource> WithDataVolume(this IResourceBuilder<KafkaContainerResource> builder, string? name = null)
+    {
+        var volume = name ?? VolumeNameGenerator.Generate(builder, "data");
+        return builder
+            .WithEnvironment("CLUSTER_ID", ClusterIdFor(volume))
+            .WithVolume(volume, DataPath);
+    }
+
+    /// <summary>A KRaft cluster id (16 bytes, base64url) derived from the data volume's name: stable across restarts.</summary>
+    internal static string ClusterIdFor(string volume) =>
+        Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(volume)).AsSpan(0, 16))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     public static IResourceBuilder<EmbeddedKafkaResource> AddEmbeddedKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name, int fixedPort = DefaultEmbeddedPort)
     {

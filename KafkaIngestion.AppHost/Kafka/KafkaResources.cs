@@ -9,16 +9,26 @@ public sealed class KafkaContainerResource(string name) : ContainerResource(name
     internal const string PrimaryEndpointName = "tcp";
     internal const string InternalEndpointName = "internal";
 
-    /// <summary>The listener for processes on the host (our services, kcat).</summary>
-    public EndpointReference PrimaryEndpoint => new(this, PrimaryEndpointName);
+    private EndpointReference? _primaryEndpoint;
+    private EndpointReference? _internalEndpoint;
 
-    /// <summary>The listener for other containers on the app's container network.</summary>
-    public EndpointReference InternalEndpoint => new(this, InternalEndpointName);
+    /// <summary>
+    /// The listener for processes on the host (our services, kcat), resolved on the host network
+    /// whoever asks: the broker itself must advertise the port the host reaches it on, not its
+    /// port inside the container.
+    /// </summary>
+    public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName, KnownNetworkIdentifiers.LocalhostNetwork);
+
+    /// <summary>The listener for other containers, resolved on the app's container network (<c>kafka:9093</c>).</summary>
+    public EndpointReference InternalEndpoint => _internalEndpoint ??= new(this, InternalEndpointName, KnownNetworkIdentifiers.DefaultAspireContainerNetwork);
 
     public KafkaMode Mode => KafkaMode.Container;
 
+    /// <summary>Host processes get the host listener, containers the internal one: each the address that reaches it.</summary>
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}");
+        ReferenceExpression.Create($"{new CallerNetworkValue(
+            PrimaryEndpoint.Property(EndpointProperty.HostAndPort),
+            InternalEndpoint.Property(EndpointProperty.HostAndPort))}");
 }
 
 /// <summary>

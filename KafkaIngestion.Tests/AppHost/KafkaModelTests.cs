@@ -4,14 +4,19 @@ namespace KafkaIngestion.Tests.AppHost;
 /// The app model in each Kafka mode, checked without starting anything: container mode cannot
 /// run on machines without a container runtime, but what it would run can be inspected.
 /// </summary>
-public sealed class KafkaModelTests
+public sealed class KafkaModelTests : IDisposable
 {
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(1);
+
+    // Forced container mode checks that a runtime answers and has the image: this double does.
+    private readonly ScriptedContainerCli _runtime = ScriptedContainerCli.Create("podman", engineAnswers: true, hasImages: true);
+
+    public void Dispose() => _runtime.Dispose();
 
     [Fact]
     public async Task ContainerModeRunsThePinnedApacheKafkaImageInKRaftMode()
     {
-        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container");
+        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container", _runtime.RuntimeArgument);
 
         var image = Assert.Single(kafka.Annotations.OfType<ContainerImageAnnotation>());
         Assert.Equal("apache/kafka", image.Image);
@@ -19,7 +24,7 @@ public sealed class KafkaModelTests
         Assert.Matches(@"^\d+\.\d+\.\d+$", image.Tag); // pinned, never "latest"
         Assert.Equal("docker.io", image.Registry);
 
-        var environment = await EnvironmentOfAsync(kafka);
+        var environment = await ContainerEnvironmentAsync(kafka);
         Assert.Equal("broker,controller", environment["KAFKA_PROCESS_ROLES"]);
         Assert.Equal("1@localhost:9094", environment["KAFKA_CONTROLLER_QUORUM_VOTERS"]);
         Assert.Equal("CONTROLLER", environment["KAFKA_CONTROLLER_LISTENER_NAMES"]);
@@ -27,33 +32,75 @@ public sealed class KafkaModelTests
     }
 
     [Fact]
-    public async Task ContainerModeHasAHostListenerAndAContainerNetworkListener()
+    public async Task TheKafkaImageCanComeFromAMirror()
     {
-        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container");
+        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container", _runtime.RuntimeArgument,
+            "Kafka:Container:Registry=mirror.example.com:5000", "Kafka:Container:Image=library/kafka", "Kafka:Container:Tag=4.1.0-custom");
+
+        var image = Assert.Single(kafka.Annotations.OfType<ContainerImageAnnotation>());
+        Assert.Equal(("mirror.example.com:5000", "library/kafka", "4.1.0-custom"), (image.Registry, image.Image, image.Tag));
+    }
+
+    [Fact]
+    public async Task EachListenerAdvertisesTheAddressItsClientsReachItOn()
+    {
+        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container", _runtime.RuntimeArgument);
 
         var endpoints = kafka.Annotations.OfType<EndpointAnnotation>().ToDictionary(e => e.Name);
         Assert.Equal(9092, endpoints["tcp"].TargetPort);
         Assert.Equal(9093, endpoints["internal"].TargetPort);
 
-        var environment = await EnvironmentOfAsync(kafka);
+        var environment = await ContainerEnvironmentAsync(kafka);
         Assert.Equal("PLAINTEXT://0.0.0.0:9092,PLAINTEXT_INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094", environment["KAFKA_LISTENERS"]);
-        // Each listener advertises the address its clients use: the published port on the
-        // host, the resource name on the container network.
-        Assert.Equal("PLAINTEXT://localhost:29092,PLAINTEXT_INTERNAL://kafka:9093", environment["KAFKA_ADVERTISED_LISTENERS"]);
+        // Resolved as the orchestrator resolves the container's own environment (on the container
+        // network): the host listener still advertises the port allocated on the host, not 9092.
+        Assert.Equal($"PLAINTEXT://localhost:{HostPort},PLAINTEXT_INTERNAL://kafka:9093,CONTROLLER://localhost:9094", environment["KAFKA_ADVERTISED_LISTENERS"]);
         Assert.Equal("PLAINTEXT_INTERNAL", environment["KAFKA_INTER_BROKER_LISTENER_NAME"]);
-        Assert.Equal("localhost:29092", await kafka.ConnectionStringExpression.GetValueAsync(default));
     }
 
     [Fact]
-    public async Task ContainerModeKeepsItsDataInAVolumeAndHasAHealthCheck()
+    public async Task ProjectsGetTheHostListenerAndContainersTheInternalOne()
     {
-        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container");
+        using var cancellation = new CancellationTokenSource(BuildTimeout);
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(["Kafka:Mode=container", _runtime.RuntimeArgument], cancellation.Token);
+        var kafka = Assert.IsType<KafkaContainerResource>(Assert.Single(builder.Resources.OfType<IKafkaResource>()));
+        var tool = builder.AddContainer("kafka-tool", "example/kafka-tool").WithReference(builder.CreateResourceBuilder(kafka));
+        AllocateEndpoints(kafka);
+
+        var api = await EnvironmentAsync(builder.Resources.Single(r => r.Name == "api"));
+        var container = await EnvironmentAsync(tool.Resource);
+
+        Assert.Equal($"localhost:{HostPort}", api["ConnectionStrings__kafka"]);
+        Assert.Equal("kafka:9093", container["ConnectionStrings__kafka"]);
+    }
+
+    [Fact]
+    public async Task PublishedKafkaNeverAdvertisesLocalhost()
+    {
+        var kafka = await KafkaResourceOfAppHostAsync<KafkaContainerResource>("Kafka:Mode=container", _runtime.RuntimeArgument);
+
+        var environment = await ContainerEnvironmentAsync(kafka, DistributedApplicationOperation.Publish);
+
+        Assert.DoesNotContain("localhost", environment["KAFKA_ADVERTISED_LISTENERS"], StringComparison.Ordinal);
+        Assert.Contains("PLAINTEXT://{kafka.bindings.tcp.host}:{kafka.bindings.tcp.port}", environment["KAFKA_ADVERTISED_LISTENERS"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ContainerModeKeepsItsDataInAVolumeOfThisAppHostWithAPinnedClusterId()
+    {
+        using var cancellation = new CancellationTokenSource(BuildTimeout);
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(["Kafka:Mode=container", _runtime.RuntimeArgument], cancellation.Token);
+        var kafka = Assert.IsType<KafkaContainerResource>(Assert.Single(builder.Resources.OfType<IKafkaResource>()));
 
         var mount = Assert.Single(kafka.Annotations.OfType<ContainerMountAnnotation>());
         Assert.Equal(ContainerMountType.Volume, mount.Type);
         Assert.Equal("/var/lib/kafka/data", mount.Target);
-        Assert.EndsWith("kafka-data", mount.Source, StringComparison.Ordinal);
-        Assert.Equal("/var/lib/kafka/data", (await EnvironmentOfAsync(kafka))["KAFKA_LOG_DIRS"]);
+        // Aspire's volume names carry a hash of the AppHost's path: two clones never share one.
+        Assert.Equal(VolumeNameGenerator.Generate(builder.CreateResourceBuilder(kafka), "data"), mount.Source);
+        var environment = await ContainerEnvironmentAsync(kafka);
+        Assert.Equal("/var/lib/kafka/data", environment["KAFKA_LOG_DIRS"]);
+        Assert.Equal(KafkaResourceBuilderExtensions.ClusterIdFor(mount.Source!), environment["CLUSTER_ID"]);
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", environment["CLUSTER_ID"]);
         Assert.Single(kafka.Annotations.OfType<HealthCheckAnnotation>());
     }
 
@@ -64,7 +111,7 @@ public sealed class KafkaModelTests
     public async Task EveryModeDeclaresTheTopicsAndEveryServiceWaitsForKafka(string modeArgument)
     {
         using var cancellation = new CancellationTokenSource(BuildTimeout);
-        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>([modeArgument], cancellation.Token);
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>([modeArgument, _runtime.RuntimeArgument], cancellation.Token);
 
         var kafka = Assert.Single(builder.Resources.OfType<IKafkaResource>());
         Assert.Equal("kafka", kafka.Name);
@@ -103,7 +150,9 @@ public sealed class KafkaModelTests
     public async Task WithThePostgresStoreTheConsumerWaitsForItsDatabase(string? connectionString, string waitsFor)
     {
         using var cancellation = new CancellationTokenSource(BuildTimeout);
-        string[] args = connectionString is null ? ["Kafka:Mode=embedded", "Consumer:Store=postgres"] : ["Kafka:Mode=embedded", "Consumer:Store=postgres", connectionString];
+        string[] args = connectionString is null
+            ? ["Kafka:Mode=embedded", "Consumer:Store=postgres", _runtime.RuntimeArgument]
+            : ["Kafka:Mode=embedded", "Consumer:Store=postgres", connectionString];
         using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>(args, cancellation.Token);
 
         var consumer = builder.Resources.Single(r => r.Name == "consumer");
@@ -158,34 +207,38 @@ public sealed class KafkaModelTests
         return kafka;
     }
 
-    /// <summary>The container's environment as it would be at run time, with the host port 29092.</summary>
-    private static async Task<Dictionary<string, string>> EnvironmentOfAsync(KafkaContainerResource kafka)
+    private const int HostPort = 45773;
+
+    /// <summary>
+    /// Allocates the broker's endpoints as the orchestrator does, on both networks: on the host a
+    /// random port (the published one, not 9092), on the container network the resource's name and
+    /// the listener's own port.
+    /// </summary>
+    private static void AllocateEndpoints(KafkaContainerResource kafka)
     {
         foreach (var endpoint in kafka.Annotations.OfType<EndpointAnnotation>())
         {
-            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Name == "tcp" ? 29092 : 29093);
+            var onHost = endpoint.Name == "tcp" ? HostPort : HostPort + 1;
+            endpoint.AllAllocatedEndpoints.AddOrUpdateAllocatedEndpoint(KnownNetworkIdentifiers.LocalhostNetwork,
+                new AllocatedEndpoint(endpoint, "localhost", onHost, EndpointBindingMode.SingleAddress, targetPortExpression: null, KnownNetworkIdentifiers.LocalhostNetwork));
+            endpoint.AllAllocatedEndpoints.AddOrUpdateAllocatedEndpoint(KnownNetworkIdentifiers.DefaultAspireContainerNetwork,
+                new AllocatedEndpoint(endpoint, kafka.Name, endpoint.TargetPort!.Value, EndpointBindingMode.SingleAddress, targetPortExpression: null, KnownNetworkIdentifiers.DefaultAspireContainerNetwork));
         }
+    }
 
-        // Run the resource's environment callbacks as the orchestrator would, then resolve values.
-        var raw = new Dictionary<string, object>(StringComparer.Ordinal);
-        var context = new EnvironmentCallbackContext(
-            new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), kafka, raw);
-        foreach (var callback in kafka.Annotations.OfType<EnvironmentCallbackAnnotation>())
-        {
-            await callback.Callback(context);
-        }
+    private static async Task<Dictionary<string, string>> ContainerEnvironmentAsync(KafkaContainerResource kafka, DistributedApplicationOperation operation = DistributedApplicationOperation.Run)
+    {
+        AllocateEndpoints(kafka);
+        return await EnvironmentAsync(kafka, operation);
+    }
 
-        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in raw)
-        {
-            resolved[name] = value switch
-            {
-                string text => text,
-                IValueProvider provider => await provider.GetValueAsync(default) ?? "",
-                _ => value.ToString() ?? "",
-            };
-        }
-
-        return resolved;
+    /// <summary>A resource's environment resolved the way the orchestrator resolves it before starting the resource.</summary>
+    private static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource, DistributedApplicationOperation operation = DistributedApplicationOperation.Run)
+    {
+        using var cancellation = new CancellationTokenSource(BuildTimeout);
+        var configuration = await ExecutionConfigurationBuilder.Create(resource)
+            .WithEnvironmentVariablesConfig()
+            .BuildAsync(new DistributedApplicationExecutionContext(operation), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellation.Token);
+        return configuration.EnvironmentVariables.ToDictionary(v => v.Key, v => v.Value, StringComparer.Ordinal);
     }
 }

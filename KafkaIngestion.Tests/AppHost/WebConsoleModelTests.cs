@@ -12,7 +12,9 @@ public sealed class WebConsoleModelTests
     public async Task TheApiIsToldTheBrokerModeAndFindsTheConsumerWithoutWaitingForIt(string modeArgument, string mode)
     {
         using var cancellation = new CancellationTokenSource(BuildTimeout);
-        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>([modeArgument], cancellation.Token);
+        // Forced container mode asks a runtime for the image: a scripted one that has it.
+        using var runtime = ScriptedContainerCli.Create("podman", engineAnswers: true, hasImages: true);
+        using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.KafkaIngestion_AppHost>([modeArgument, runtime.RuntimeArgument], cancellation.Token);
         var api = builder.Resources.Single(r => r.Name == "api");
 
         var environment = new Dictionary<string, object>(StringComparer.Ordinal);
