@@ -49,6 +49,11 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>The connection string the services were given.</summary>
     public string KafkaConnectionString { get; private set; } = "";
 
+    /// <summary>Changes a fixture makes to the app model before it is built (e.g. a volume of its own).</summary>
+    protected virtual void ConfigureModel(IDistributedApplicationTestingBuilder builder)
+    {
+    }
+
     /// <summary>False for a fixture whose tests are all skipped in this run: it then starts nothing.</summary>
     protected virtual bool Needed => true;
 
@@ -76,6 +81,7 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
             ],
             timeout.Token);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        ConfigureModel(builder);
 
         _app = await builder.BuildAsync(timeout.Token);
         KeepServiceLogs(_app);
