@@ -5,7 +5,7 @@ namespace KafkaIngestion.Testing.KafkaStandIn;
 
 /// <summary>
 /// The running stand-in: one mock cluster and a bound socket per listener. Client listeners relay
-/// to the mock broker; controller listeners only accept and close (nothing of KRaft is served, but
+/// to the mock broker, Kafka-protocol aware (see ProxyConnection); controller listeners only accept and close (nothing of KRaft is served, but
 /// the port is held as a real broker would hold it). Tests start it in-process through here.
 /// </summary>
 internal sealed partial class StandInHost : IAsyncDisposable
@@ -32,6 +32,7 @@ internal sealed partial class StandInHost : IAsyncDisposable
         }
 
         var cluster = MockCluster.Start();
+        var topics = new TopicAdmin(cluster, configuration.NumPartitions, logger);
         var sockets = new List<ListenerSocket>();
         try
         {
@@ -42,7 +43,11 @@ internal sealed partial class StandInHost : IAsyncDisposable
             {
                 Func<System.Net.Sockets.Socket, CancellationToken, Task> serve = listener.IsController
                     ? (_, _) => Task.CompletedTask
-                    : (socket, token) => PlainRelay.ServeAsync(socket, cluster.Broker, token);
+                    : async (socket, token) =>
+                    {
+                        using var connection = new ProxyConnection(listener, cluster.Broker, topics, logger);
+                        await connection.RunAsync(socket, token);
+                    };
                 sockets.Add(await ListenerSocket.BindAsync(listener.BindHost, listener.Port, serve, logger));
                 if (listener.IsController)
                 {
