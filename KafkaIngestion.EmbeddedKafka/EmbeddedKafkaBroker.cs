@@ -166,7 +166,7 @@ public sealed partial class EmbeddedKafkaBroker : IAsyncDisposable
         }
     }
 
-    private static nint CreateClientHandle()
+    internal static nint CreateClientHandle()
     {
         // The mock cluster is owned by a client handle; a bare producer that sends nothing.
         var errors = new byte[512];

@@ -58,6 +58,10 @@ internal static partial class LibRdKafka
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_set_controller_id(nint mockCluster, int brokerId);
 
+    /// <summary>The address the broker advertises in Metadata and FindCoordinator answers.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial void rd_kafka_mock_broker_set_host_port(nint mockCluster, int brokerId, string host, int port);
+
     /// <summary>
     /// Binds to the very librdkafka file Confluent.Kafka loaded, so the mock cluster and the
     /// clients share one copy (on Debian the default build needs libsasl2 and Confluent falls
