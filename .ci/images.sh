@@ -16,6 +16,9 @@
 # `podman import`. Fast when nothing changed: each image carries a label with a hash of its
 # inputs (this script's recipe, the files copied in, the project's sources) and is rebuilt only
 # when the hash differs; the root filesystems are cached as tarballs under $CACHE.
+#
+#   bash .ci/images.sh --dotnet-image PROJECT.csproj REF   makes any .NET project into image REF
+#                                                          (the same step), and nothing else
 set -euo pipefail
 
 log() { echo "images.sh: $*" >&2; }
@@ -71,15 +74,15 @@ debian_mirror() {
           fi
           uris="" suites="" types=""
           [ "$line" = EOF ] && break ;;
-        URIs:*) uris=$(echo ${line#URIs:}) ;;
-        Suites:*) suites=$(echo ${line#Suites:}) ;;
-        Types:*) types=$(echo ${line#Types:}) ;;
+        URIs:*) read -r uris <<<"${line#URIs:}" ;;
+        Suites:*) read -r suites <<<"${line#Suites:}" ;;
+        Types:*) read -r types <<<"${line#Types:}" ;;
       esac
     done < "$f"
     [ -n "$found" ] && break
   done
   if [ -z "$found" ] && [ -e /etc/apt/sources.list ]; then
-    found=$(sed -nE "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+$SUITE[[:space:]].*/\2/p" \
+    found=$(sed -nE "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+${SUITE}[[:space:]].*/\2/p" \
       /etc/apt/sources.list | head -n 1)
   fi
   [ -n "$found" ] || fail "no apt source for Debian $SUITE on this machine: set DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)"
@@ -210,7 +213,8 @@ make_dotnet() {
 }
 
 # The .NET project CSPROJ, published self-contained for linux-x64, as image REF: the published
-# folder under /app, run as the non-root user app (uid 10001), CMD ["/app/<AssemblyName>"].
+# folder under /app, run as the non-root user app (uid 10001), CMD ["/app/<AssemblyName>"],
+# ASPNETCORE_HTTP_PORTS=8080 as in Microsoft's .NET images (Kestrel's default is localhost only).
 # The cache key covers the sources of the project and of the projects it references, the
 # repository's build files and the SDK version.
 dotnet_image() {
@@ -243,7 +247,10 @@ dotnet_image() {
 
   start=$(date +%s)
   log "publishing $(basename "$csproj") for $ref"
-  heavy dotnet publish "$csproj" -c Release -r linux-x64 --self-contained -o "$work/publish" -nologo -v quiet >&2 \
+  # bin/ and obj/ under $work, not in the source tree: this runs as root, and a developer's own
+  # builds must not find root-owned output in their checkout afterwards.
+  heavy dotnet publish "$csproj" -c Release -r linux-x64 --self-contained -o "$work/publish" \
+    --artifacts-path "$work/artifacts" -nologo -v quiet >&2 \
     || fail "dotnet publish of $csproj failed"
   name=$(dotnet msbuild "$csproj" -nologo -getProperty:AssemblyName -p:Configuration=Release)
   [ -x "$work/publish/$name" ] || fail "the publish output has no executable $name"
@@ -253,18 +260,25 @@ dotnet_image() {
   root="$work/dotnet"
   mkdir "$root"
   tar --numeric-owner -C "$root" -xf "$(rootfs_tarball dotnet make_dotnet)"
-  chroot "$root" useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
-    --shell /usr/sbin/nologin app
+  chroot "$root" groupadd --gid 10001 app
+  chroot "$root" useradd --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin app
   cp -a "$work/publish" "$root/app"
   chown -R 0:0 "$root/app"
   chmod -R a+rX "$root/app"
   rm -rf --one-file-system "$work/publish"
   import_image "$root" "$ref" "$key" \
-    "CMD [\"/app/$name\"]" 'WORKDIR /app' 'USER 10001:10001' 'ENV DOTNET_RUNNING_IN_CONTAINER=true'
+    "CMD [\"/app/$name\"]" 'WORKDIR /app' 'USER 10001:10001' 'ENV DOTNET_RUNNING_IN_CONTAINER=true' \
+    'ENV ASPNETCORE_HTTP_PORTS=8080'
   rm -rf --one-file-system "$root"
   log "$ref built in $(seconds_since "$start") s: $(podman image inspect --format '{{.Size}}' "$ref" | numfmt --to=iec)"
   echo "$ref"
 }
+
+if [ "${1:-}" = --dotnet-image ]; then
+  [ "$#" -eq 3 ] || fail "usage: $0 --dotnet-image PROJECT.csproj REF"
+  dotnet_image "$2" "$3"
+  exit 0
+fi
 
 postgres_image
 dotnet_image "$repo/KafkaIngestion.Testing.KafkaStandIn/KafkaIngestion.Testing.KafkaStandIn.csproj" \

@@ -13,8 +13,11 @@
 # A cluster is created only when PGDATA is empty; one that is already there (a volume reused by
 # a new container) is started as it is. The server runs as the user postgres, in the
 # foreground as this container's PID 1 (exec), logging to stderr; it listens on all addresses,
-# port 5432. Arguments: none or "postgres [options]" or "-c name=value ..." start the server
-# (options passed on); anything else is run as a command instead.
+# port 5432. The image's stop signal is SIGINT, as the official image's: PostgreSQL's fast
+# shutdown, which ends open sessions and checkpoints; SIGTERM (smart shutdown) would wait for
+# every client to disconnect, and a pooled client never does.
+# Arguments (ENTRYPOINT /entry.sh, CMD postgres): none, "postgres [options]" or "-c name=value
+# ..." start the server with those options; anything else is run as a command instead.
 set -euo pipefail
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -31,6 +34,11 @@ if [ "$1" != postgres ]; then
 fi
 shift
 
+if [ ! -s "$PGDATA/PG_VERSION" ] && [ -n "$(ls -A "$PGDATA" 2>/dev/null)" ]; then
+  log "error: $PGDATA is neither empty nor a PostgreSQL cluster (no PG_VERSION); refusing to touch it"
+  exit 1
+fi
+
 # As root: prepare the directories (a freshly mounted volume belongs to root), then run this
 # script again as postgres. setpriv (util-linux, in every Debian) execs without forking, so
 # the server ends up as PID 1 and receives the stop signal itself.
@@ -41,17 +49,12 @@ if [ "$(id -u)" = 0 ]; then
   find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
   chmod 700 "$PGDATA"
   exec setpriv --reuid="$(id -u postgres)" --regid="$(id -g postgres)" --init-groups \
-    "$BASH_SOURCE" postgres "$@"
+    "$0" postgres "$@"
 fi
 
 if [ -s "$PGDATA/PG_VERSION" ]; then
   log "PostgreSQL cluster found in $PGDATA (version $(cat "$PGDATA/PG_VERSION")): starting it as it is"
 else
-  if [ -n "$(ls -A "$PGDATA" 2>/dev/null)" ]; then
-    log "error: $PGDATA is neither empty nor a PostgreSQL cluster (no PG_VERSION); refusing to touch it"
-    exit 1
-  fi
-
   POSTGRES_USER="${POSTGRES_USER:-postgres}"
   POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
   POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-}"
@@ -68,6 +71,7 @@ EOF
 
   log "initialising a PostgreSQL 15 cluster in $PGDATA (superuser $POSTGRES_USER, database $POSTGRES_DB, host auth $POSTGRES_HOST_AUTH_METHOD)"
   # POSTGRES_INITDB_ARGS is split as the shell would split it, as the official image does.
+  initdb_args=()
   eval "initdb_args=(${POSTGRES_INITDB_ARGS:-})"
   if [ -n "$POSTGRES_PASSWORD" ]; then
     # A pipe made by this (postgres) process: the password never touches a file.
@@ -95,7 +99,10 @@ EOF
     for f in "$initdir"/*; do
       [ -e "$f" ] || continue
       case "$f" in
-        *.sh)  log "running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+        *.sh)
+          log "running $f"
+          # shellcheck disable=SC1090 # the scripts are the user's
+          if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
         *.sql) log "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" >&2 ;;
         *)     log "ignoring $f (only *.sh and *.sql are run)" ;;
       esac
