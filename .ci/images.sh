@@ -85,7 +85,7 @@ debian_mirror() {
     found=$(sed -nE "s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?([^[:space:]]+)[[:space:]]+${SUITE}[[:space:]].*/\2/p" \
       /etc/apt/sources.list | head -n 1)
   fi
-  [ -n "$found" ] || fail "no apt source for Debian $SUITE on this machine: set DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)"
+  [ -n "$found" ] || fail "no apt source for Debian $SUITE on this machine: set DEBIAN_MIRROR to the URI of a Debian mirror"
   echo "$found"
 }
 
