@@ -96,7 +96,7 @@ public static class KafkaResourceBuilderExtensions
     /// <summary>
     /// What the broker tells clients to connect to, per listener: a client bootstrapped on the host
     /// listener is sent to the host port the orchestrator actually allocated (never the container's
-    /// 9092), one on the internal listener to <c>kafka:9093</c>. Published, the addresses are the
+    /// 9092), one on the internal listener to <c>kafka.dev.internal:9093</c>. Published, the addresses are the
     /// deployment's bindings, never localhost.
     /// </summary>
     private static ReferenceExpression AdvertisedListeners(KafkaContainerResource kafka, DistributedApplicationExecutionContext executionContext)

@@ -19,7 +19,7 @@ public sealed class KafkaContainerResource(string name) : ContainerResource(name
     /// </summary>
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName, KnownNetworkIdentifiers.LocalhostNetwork);
 
-    /// <summary>The listener for other containers, resolved on the app's container network (<c>kafka:9093</c>).</summary>
+    /// <summary>The listener for other containers, resolved on the app's container network (<c>kafka.dev.internal:9093</c>).</summary>
     public EndpointReference InternalEndpoint => _internalEndpoint ??= new(this, InternalEndpointName, KnownNetworkIdentifiers.DefaultAspireContainerNetwork);
 
     public KafkaMode Mode => KafkaMode.Container;

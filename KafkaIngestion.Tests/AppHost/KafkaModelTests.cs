@@ -54,7 +54,7 @@ public sealed class KafkaModelTests : IDisposable
         Assert.Equal("PLAINTEXT://0.0.0.0:9092,PLAINTEXT_INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094", environment["KAFKA_LISTENERS"]);
         // Resolved as the orchestrator resolves the container's own environment (on the container
         // network): the host listener still advertises the port allocated on the host, not 9092.
-        Assert.Equal($"PLAINTEXT://localhost:{HostPort},PLAINTEXT_INTERNAL://kafka:9093,CONTROLLER://localhost:9094", environment["KAFKA_ADVERTISED_LISTENERS"]);
+        Assert.Equal($"PLAINTEXT://localhost:{HostPort},PLAINTEXT_INTERNAL://kafka.dev.internal:9093,CONTROLLER://localhost:9094", environment["KAFKA_ADVERTISED_LISTENERS"]);
         Assert.Equal("PLAINTEXT_INTERNAL", environment["KAFKA_INTER_BROKER_LISTENER_NAME"]);
     }
 
@@ -71,7 +71,7 @@ public sealed class KafkaModelTests : IDisposable
         var container = await EnvironmentAsync(tool.Resource);
 
         Assert.Equal($"localhost:{HostPort}", api["ConnectionStrings__kafka"]);
-        Assert.Equal("kafka:9093", container["ConnectionStrings__kafka"]);
+        Assert.Equal("kafka.dev.internal:9093", container["ConnectionStrings__kafka"]);
     }
 
     [Fact]
@@ -211,8 +211,8 @@ public sealed class KafkaModelTests : IDisposable
 
     /// <summary>
     /// Allocates the broker's endpoints as the orchestrator does, on both networks: on the host a
-    /// random port (the published one, not 9092), on the container network the resource's name and
-    /// the listener's own port.
+    /// random port (the published one, not 9092), on the container network the alias the
+    /// orchestrator gives the container (<c>kafka.dev.internal</c>) and the listener's own port.
     /// </summary>
     private static void AllocateEndpoints(KafkaContainerResource kafka)
     {
@@ -222,7 +222,7 @@ public sealed class KafkaModelTests : IDisposable
             endpoint.AllAllocatedEndpoints.AddOrUpdateAllocatedEndpoint(KnownNetworkIdentifiers.LocalhostNetwork,
                 new AllocatedEndpoint(endpoint, "localhost", onHost, EndpointBindingMode.SingleAddress, targetPortExpression: null, KnownNetworkIdentifiers.LocalhostNetwork));
             endpoint.AllAllocatedEndpoints.AddOrUpdateAllocatedEndpoint(KnownNetworkIdentifiers.DefaultAspireContainerNetwork,
-                new AllocatedEndpoint(endpoint, kafka.Name, endpoint.TargetPort!.Value, EndpointBindingMode.SingleAddress, targetPortExpression: null, KnownNetworkIdentifiers.DefaultAspireContainerNetwork));
+                new AllocatedEndpoint(endpoint, $"{kafka.Name}.dev.internal", endpoint.TargetPort!.Value, EndpointBindingMode.SingleAddress, targetPortExpression: null, KnownNetworkIdentifiers.DefaultAspireContainerNetwork));
         }
     }
 
