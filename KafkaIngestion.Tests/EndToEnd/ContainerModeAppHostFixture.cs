@@ -52,20 +52,32 @@ public class ContainerModeAppHostFixture : AppHostFixture
         .. LocalImages,
     ];
 
+    /// <summary>The broker's data volume, the fixture's own too, always removed afterwards.</summary>
+    public string KafkaVolume { get; } = $"kafkaingestion-test-kafka-{Guid.NewGuid():N}";
+
     protected override void ConfigureModel(IDistributedApplicationTestingBuilder builder)
     {
-        var postgres = builder.Resources.Single(r => r.Name == "postgres");
-        var mount = postgres.Annotations.OfType<ContainerMountAnnotation>().Single();
-        postgres.Annotations.Remove(mount);
-        postgres.Annotations.Add(new ContainerMountAnnotation(PostgresVolume, mount.Target, ContainerMountType.Volume, isReadOnly: false));
+        UseVolume(builder.Resources.Single(r => r.Name == "postgres"), PostgresVolume);
+        UseVolume(builder.Resources.Single(r => r.Name == "kafka"), KafkaVolume);
+    }
+
+    private static void UseVolume(IResource container, string volume)
+    {
+        var mount = container.Annotations.OfType<ContainerMountAnnotation>().Single();
+        container.Annotations.Remove(mount);
+        container.Annotations.Add(new ContainerMountAnnotation(volume, mount.Target, ContainerMountType.Volume, isReadOnly: false));
     }
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        if (_removeVolume && Needed)
+        if (Needed)
         {
-            await RemoveVolumeAsync(PostgresVolume);
+            await RemoveVolumeAsync(KafkaVolume);
+            if (_removeVolume)
+            {
+                await RemoveVolumeAsync(PostgresVolume);
+            }
         }
     }
 
