@@ -81,7 +81,8 @@ var loadgen = builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
 // AppHost apply to every service; one service alone takes them through its own environment.
 foreach (var service in new IResourceBuilder<ProjectResource>[] { api, consumer, loadgen })
 {
-    service.WithTelemetrySettings(builder.Configuration);
+    service.WithTelemetrySettings(builder.Configuration)
+        .WithTraceSamplerSettings(builder.Configuration);
 }
 
 builder.Build().Run();

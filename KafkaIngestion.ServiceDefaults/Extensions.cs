@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using KafkaIngestion.ServiceDefaults;
+using KafkaIngestion.ServiceDefaults.Tracing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -56,6 +57,8 @@ public static class Extensions
             // ValidateDataAnnotations does not look into nested objects.
             .Validate(options => Validator.TryValidateObject(options.Prometheus, new ValidationContext(options.Prometheus), null, validateAllProperties: true),
                 "Telemetry:Prometheus:Path must be an absolute path such as /metrics.")
+            .Validate(options => Validator.TryValidateObject(options.Tracing, new ValidationContext(options.Tracing), null, validateAllProperties: true),
+                "Telemetry:Tracing:MaxTracesPerSecond must be between 0 and 1000000.")
             .ValidateOnStart();
         // Which exporters exist is decided while the services are registered, before options can
         // be resolved: read the same section directly.
@@ -94,7 +97,8 @@ public static class Extensions
             {
                 tracing.AddSource(builder.Environment.ApplicationName, KafkaIngestion.ServiceDefaults.Kafka.KafkaTelemetry.ActivitySourceName)
                     .AddAspNetCoreInstrumentation(options => options.Filter = context => IsTraced(context.Request, prometheusPath))
-                    .AddHttpClientInstrumentation();
+                    .AddHttpClientInstrumentation()
+                    .AddTraceSampling(builder.Services, builder.Configuration);
             });
 
         builder.AddOpenTelemetryExporters();

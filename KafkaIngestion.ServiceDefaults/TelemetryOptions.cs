@@ -13,6 +13,9 @@ public sealed class TelemetryOptions
     /// <summary>An optional Prometheus scrape endpoint, for teams that run Prometheus and Grafana.</summary>
     public PrometheusOptions Prometheus { get; set; } = new();
 
+    /// <summary>Which requests are traced (unless <c>OTEL_TRACES_SAMPLER</c> is set).</summary>
+    public TracingOptions Tracing { get; set; } = new();
+
     /// <summary>
     /// Debug aid, off by default: log the payload (data) of events that are refused or
     /// dead-lettered, at Debug level. Payloads are the senders' data and may hold personal
@@ -28,4 +31,16 @@ public sealed class PrometheusOptions
 
     [RegularExpression("^/[A-Za-z0-9/_.-]*$", ErrorMessage = "Telemetry:Prometheus:Path must be an absolute path such as /metrics.")]
     public string Path { get; set; } = "/metrics";
+}
+
+public sealed class TracingOptions
+{
+    /// <summary>
+    /// New traces a service starts per second, at most (a burst of as many): every request is
+    /// traced while there are few, and tracing costs little under load. Spans with a parent
+    /// follow it, so a trace is kept or dropped whole. 0 traces nothing new; a value above the
+    /// request rate traces everything.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Telemetry:Tracing:MaxTracesPerSecond must be between 0 and 1000000.")]
+    public int MaxTracesPerSecond { get; set; } = 10;
 }

@@ -84,15 +84,16 @@ public static class KafkaTelemetry
     /// <summary>
     /// A "process {topic}" consumer span for a batch. When every record of the batch came from
     /// one producer span (one event, or one batch request) the span continues that trace, so an
-    /// event's journey reads as one trace from HTTP to storage; otherwise it starts its own and
-    /// links every producer span it handled.
+    /// event's journey reads as one trace from HTTP to storage, and is sampled as its parent was;
+    /// otherwise it starts its own and links the producer spans it handled: the sampled ones when
+    /// there are any (the others are in no exporter), so the sampler can keep it for their sake.
     /// </summary>
     public static Activity? StartProcess(string topic, string consumerGroup, IReadOnlyCollection<ActivityContext> producers, int messageCount)
     {
         ArgumentNullException.ThrowIfNull(producers);
         var distinct = producers.Distinct().ToList();
         var parent = distinct.Count == 1 ? distinct[0] : default;
-        var links = distinct.Count > 1 ? distinct.Select(context => new ActivityLink(context)) : null;
+        var links = distinct.Count > 1 ? Links(distinct) : null;
         var activity = Source.StartActivity($"process {topic}", ActivityKind.Consumer, parent, tags: null, links: links);
         if (activity is { IsAllDataRequested: true })
         {
@@ -105,5 +106,11 @@ public static class KafkaTelemetry
         }
 
         return activity;
+    }
+
+    private static IEnumerable<ActivityLink> Links(List<ActivityContext> producers)
+    {
+        var sampled = producers.Where(context => context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded)).ToList();
+        return (sampled.Count > 0 ? sampled : producers).Select(context => new ActivityLink(context));
     }
 }

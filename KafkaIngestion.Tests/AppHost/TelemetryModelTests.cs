@@ -29,6 +29,21 @@ public sealed class TelemetryModelTests
         }
     }
 
+    [Fact]
+    public async Task TheServicesSampleTracesThemselvesUnlessTheAppHostIsGivenASampler()
+    {
+        var defaults = await EnvironmentsAsync(["Kafka:Mode=embedded"]);
+        var given = await EnvironmentsAsync(["Kafka:Mode=embedded", "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=0.5"]);
+
+        foreach (var service in Services)
+        {
+            // Aspire's always_on would override Telemetry:Tracing.
+            Assert.DoesNotContain("OTEL_TRACES_SAMPLER", defaults[service].Keys);
+            Assert.Equal("parentbased_traceidratio", given[service]["OTEL_TRACES_SAMPLER"]);
+            Assert.Equal("0.5", given[service]["OTEL_TRACES_SAMPLER_ARG"]);
+        }
+    }
+
     private static async Task<Dictionary<string, Dictionary<string, object>>> EnvironmentsAsync(string[] arguments)
     {
         using var cancellation = new CancellationTokenSource(BuildTimeout);
