@@ -46,11 +46,8 @@ internal static class EventsDatabase
     /// <summary>Fails at start, naming both ways out, rather than leave the consumer waiting for a database that never comes.</summary>
     private static void ThrowUnlessContainersCanRun(IDistributedApplicationBuilder builder, ContainerImage image)
     {
-        var runtime = ContainerRuntimeProbe.FindRuntime(builder);
-        var problem = runtime.Runtime is null
-            ? runtime.Reason
-            : ContainerRuntimeProbe.CanGetImage(runtime.Runtime, image) is { Available: false } answer ? $"{runtime.Reason}, but {answer.Reason}" : null;
-        if (problem is not null)
+        var (usable, problem) = ContainerRuntimeProbe.CanRun(builder, image);
+        if (!usable)
         {
             throw new DistributedApplicationException(
                 $"Consumer:Store=postgres needs a PostgreSQL server, and none can be started here: {problem}. " +

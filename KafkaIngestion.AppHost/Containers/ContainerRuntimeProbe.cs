@@ -6,7 +6,7 @@ namespace KafkaIngestion.AppHost.Containers;
 /// <summary>What asking the container runtimes found: the one to use (null when none answered) and why.</summary>
 internal sealed record RuntimeAnswer(string? Runtime, string Reason);
 
-/// <summary>Whether a runtime can get an image, and why.</summary>
+/// <summary>Whether a runtime can get an image (or run it), and why.</summary>
 internal sealed record ImageAnswer(bool Available, string Reason);
 
 /// <summary>
@@ -45,7 +45,20 @@ internal static class ContainerRuntimeProbe
             return answer;
         });
 
-    public static string? ConfiguredRuntime(IConfiguration configuration) =>
+    /// <summary>Whether this AppHost can run <paramref name="image"/>: a runtime answers and has it or can pull it.</summary>
+    public static ImageAnswer CanRun(IDistributedApplicationBuilder builder, ContainerImage image)
+    {
+        var runtime = FindRuntime(builder);
+        if (runtime.Runtime is null)
+        {
+            return new ImageAnswer(false, runtime.Reason);
+        }
+
+        var answer = CanGetImage(runtime.Runtime, image);
+        return answer with { Reason = $"{runtime.Reason}{(answer.Available ? " and" : ", but")} {answer.Reason}" };
+    }
+
+    private static string? ConfiguredRuntime(ConfigurationManager configuration) =>
         NonEmpty(configuration[RuntimeKey]) ?? NonEmpty(configuration[PublisherRuntimeKey]);
 
     private static RuntimeAnswer FindRuntime(IReadOnlyList<string> candidates)
@@ -67,7 +80,7 @@ internal static class ContainerRuntimeProbe
     }
 
     /// <summary>Whether <paramref name="runtime"/> has <paramref name="image"/> or can pull it now.</summary>
-    public static ImageAnswer CanGetImage(string runtime, ContainerImage image)
+    private static ImageAnswer CanGetImage(string runtime, ContainerImage image)
     {
         var inspect = Run(runtime, ["image", "inspect", "--format", "{{.Id}}", image.Reference], ImageTimeout);
         if (inspect is { ExitCode: 0 })

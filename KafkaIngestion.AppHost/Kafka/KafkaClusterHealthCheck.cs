@@ -29,7 +29,7 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var admin = await GetAdminClientAsync(cancellationToken);
+            var (admin, leaderProbe) = await GetClientsAsync(cancellationToken);
             var topics = resource.Annotations.OfType<KafkaTopicAnnotation>().ToList();
             var metadata = await Task.Run(() => admin.GetMetadata(MetadataTimeout), cancellationToken);
 
@@ -41,7 +41,7 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
                 return HealthCheckResult.Unhealthy($"Creating topics: {string.Join(", ", missing.Select(t => t.Name))}");
             }
 
-            if (topics.Count > 0 && await LeaderUnreachableAsync(topics[0].Name, metadata, cancellationToken) is { } unreachable)
+            if (topics.Count > 0 && await LeaderUnreachableAsync(leaderProbe, topics[0].Name, metadata, cancellationToken) is { } unreachable)
             {
                 return HealthCheckResult.Unhealthy(unreachable);
             }
@@ -63,11 +63,10 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
     /// the address it advertises, so ask a partition leader for its offsets: a broker advertising
     /// an address clients cannot reach (a container's own port, say) fails here, not in every service.
     /// </summary>
-    private async Task<string?> LeaderUnreachableAsync(string topic, Metadata metadata, CancellationToken cancellationToken)
+    private static async Task<string?> LeaderUnreachableAsync(IConsumer<Ignore, Ignore> probe, string topic, Metadata metadata, CancellationToken cancellationToken)
     {
         try
         {
-            var probe = _leaderProbe ?? throw new InvalidOperationException("No leader probe yet.");
             await Task.Run(() => probe.QueryWatermarkOffsets(new TopicPartition(topic, 0), MetadataTimeout), cancellationToken);
             return null;
         }
@@ -97,13 +96,13 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
         }
     }
 
-    private async Task<IAdminClient> GetAdminClientAsync(CancellationToken cancellationToken)
+    private async Task<(IAdminClient Admin, IConsumer<Ignore, Ignore> LeaderProbe)> GetClientsAsync(CancellationToken cancellationToken)
     {
         var connectionString = await resource.ConnectionStringExpression.GetValueAsync(cancellationToken)
             ?? throw new InvalidOperationException("The Kafka resource has no connection string yet.");
-        if (_admin is not null && _adminConnectionString == connectionString)
+        if (_admin is not null && _leaderProbe is not null && _adminConnectionString == connectionString)
         {
-            return _admin;
+            return (_admin, _leaderProbe);
         }
 
         _admin?.Dispose();
@@ -121,7 +120,7 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
         // Never subscribes or joins the group: it only asks partition leaders for offsets.
         _leaderProbe = new ConsumerBuilder<Ignore, Ignore>(probeConfig).SetLogHandler((_, _) => { }).Build();
         _adminConnectionString = connectionString;
-        return _admin;
+        return (_admin, _leaderProbe);
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ internal static class KafkaModeSelector
             if (forced == KafkaMode.Container && builder.ExecutionContext.IsRunMode)
             {
                 // Forced, so no fallback: fail now with the reason rather than wait forever for a container.
-                var (usable, why) = ContainerIsUsable(builder, image);
+                var (usable, why) = ContainerRuntimeProbe.CanRun(builder, image);
                 return usable
                     ? new(forced, $"{ModeKey}=container; {why}")
                     : throw new DistributedApplicationException($"{ModeKey}=container, but {why}. Start Docker or Podman, or make the image available (Kafka:Container:Registry, :Image, :Tag name another), or use {ModeKey}=embedded.");
@@ -47,23 +47,9 @@ internal static class KafkaModeSelector
             return new(KafkaMode.Container, "publishing: the deployment runs the Kafka image");
         }
 
-        var (canRun, reason) = ContainerIsUsable(builder, image);
+        var (canRun, reason) = ContainerRuntimeProbe.CanRun(builder, image);
         return canRun
             ? new(KafkaMode.Container, reason)
             : new(KafkaMode.Embedded, $"{reason}, so the in-process broker runs instead");
-    }
-
-    private static (bool Usable, string Reason) ContainerIsUsable(IDistributedApplicationBuilder builder, ContainerImage image)
-    {
-        var runtime = ContainerRuntimeProbe.FindRuntime(builder);
-        if (runtime.Runtime is null)
-        {
-            return (false, runtime.Reason);
-        }
-
-        var answer = ContainerRuntimeProbe.CanGetImage(runtime.Runtime, image);
-        return answer.Available
-            ? (true, $"{runtime.Reason} and {answer.Reason}")
-            : (false, $"{runtime.Reason}, but {answer.Reason}");
     }
 }

@@ -27,7 +27,7 @@ public static class KafkaResourceBuilderExtensions
     private const int HostListenerPort = 9092;
     private const int InternalListenerPort = 9093;
     private const string Listeners = "PLAINTEXT://0.0.0.0:9092,PLAINTEXT_INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094";
-    private const int ControllerListenerPort = 9094;
+    private const string ControllerListenerPort = "9094";
     private const string ControllerQuorum = "1@localhost:9094";
     private const string DataPath = "/var/lib/kafka/data";
 
@@ -103,10 +103,11 @@ public static class KafkaResourceBuilderExtensions
     {
         var host = kafka.PrimaryEndpoint.Property(EndpointProperty.HostAndPort);
         var @internal = kafka.InternalEndpoint.Property(EndpointProperty.HostAndPort);
-        return executionContext.IsRunMode
-            // The controller listener is the node's own, reached inside the container.
-            ? ReferenceExpression.Create($"PLAINTEXT://{host},PLAINTEXT_INTERNAL://{@internal},CONTROLLER://localhost:{ControllerListenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}")
-            : ReferenceExpression.Create($"PLAINTEXT://{host},PLAINTEXT_INTERNAL://{@internal},CONTROLLER://{kafka.InternalEndpoint.Property(EndpointProperty.Host)}:{ControllerListenerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        // The controller listener is the node's own: reached inside the container when run locally.
+        var controllerHost = executionContext.IsRunMode
+            ? ReferenceExpression.Create($"localhost")
+            : ReferenceExpression.Create($"{kafka.InternalEndpoint.Property(EndpointProperty.Host)}");
+        return ReferenceExpression.Create($"PLAINTEXT://{host},PLAINTEXT_INTERNAL://{@internal},CONTROLLER://{controllerHost}:{ControllerListenerPort}");
     }
 
     /// <summary>
