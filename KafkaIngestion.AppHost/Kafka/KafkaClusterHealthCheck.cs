@@ -14,6 +14,11 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
 {
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(5);
 
+    // librdkafka's default (60 s) would let a request on a connection the broker dropped (a restart,
+    // a failover) hold the check unhealthy for a minute, and with it every service that waits for
+    // kafka; the consumer uses 10 s for the same reason.
+    private const int SocketTimeoutMs = 10_000;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IAdminClient? _admin;
     private IConsumer<Ignore, Ignore>? _leaderProbe;
@@ -43,6 +48,9 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
 
             if (topics.Count > 0 && await LeaderUnreachableAsync(leaderProbe, topics[0].Name, metadata, cancellationToken) is { } unreachable)
             {
+                // A request left in flight on a connection the broker dropped is only given up after
+                // socket.timeout.ms: fresh clients for the next check, so a recovered broker is seen at once.
+                _adminConnectionString = null;
                 return HealthCheckResult.Unhealthy(unreachable);
             }
 
@@ -108,8 +116,9 @@ internal sealed class KafkaClusterHealthCheck(IKafkaResource resource) : IHealth
         _admin?.Dispose();
         _leaderProbe?.Dispose();
         var settings = KafkaConnectionString.Parse(connectionString);
-        var config = new AdminClientConfig();
-        var probeConfig = new ConsumerConfig { GroupId = "kafkaingestion-apphost-health", EnableAutoCommit = false };
+        // The cluster's own settings (below) win over these.
+        var config = new AdminClientConfig { SocketTimeoutMs = SocketTimeoutMs };
+        var probeConfig = new ConsumerConfig { GroupId = "kafkaingestion-apphost-health", EnableAutoCommit = false, SocketTimeoutMs = SocketTimeoutMs };
         foreach (var (key, value) in settings)
         {
             config.Set(key, value);

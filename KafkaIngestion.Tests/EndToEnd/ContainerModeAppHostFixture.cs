@@ -89,8 +89,20 @@ public class ContainerModeAppHostFixture : AppHostFixture
     }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>
+/// Run on their own, after the parallel collections: containers, two AppHosts and PostgreSQL
+/// are heavy on two cores, and the fault-injection suites' recovery deadlines should not share
+/// the machine with them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ContainerModeAppHost : ICollectionFixture<ContainerModeAppHostFixture>
 {
     public const string Name = "AppHost in container mode on Podman";
+}
+
+/// <summary>The container-mode tests that start AppHosts of their own, on their own for the same reason.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ContainerModeAppHosts
+{
+    public const string Name = "AppHosts in container mode on Podman";
 }
