@@ -13,6 +13,9 @@ internal sealed class TraceRateLimiter
     private readonly double _burst;
     private double _tokens;
     private long _last;
+    // Until when the bucket is known to be empty: under load most requests are refused here,
+    // without taking the lock every request thread would otherwise queue on.
+    private long _emptyUntil;
 
     public TraceRateLimiter(int perSecond, TimeProvider timeProvider)
     {
@@ -33,14 +36,20 @@ internal sealed class TraceRateLimiter
             return false;
         }
 
+        var now = _timeProvider.GetTimestamp();
+        if (now < Volatile.Read(ref _emptyUntil))
+        {
+            return false;
+        }
+
         lock (_gate)
         {
-            var now = _timeProvider.GetTimestamp();
             // A clock that steps back (a fake one, in tests) adds nothing rather than removing tokens.
             _tokens = Math.Min(_burst, _tokens + (Math.Max(0, now - _last) * _tokensPerTick));
             _last = now;
             if (_tokens < 1)
             {
+                Volatile.Write(ref _emptyUntil, now + (long)Math.Ceiling((1 - _tokens) / _tokensPerTick));
                 return false;
             }
 

@@ -93,6 +93,26 @@ public sealed class TraceSamplingTests
     }
 
     [Fact]
+    public void AnEmptyBucketRefusesUntilOneTokenHasAccruedAndThenAllowsOne()
+    {
+        var clock = new FakeTimeProvider();
+        var limiter = new TraceRateLimiter(2, clock);
+        Assert.True(limiter.TryAcquire());
+        Assert.True(limiter.TryAcquire());
+        Assert.False(limiter.TryAcquire());
+
+        clock.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(limiter.TryAcquire());
+
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(limiter.TryAcquire());
+        Assert.False(limiter.TryAcquire());
+
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal([true, true, false], [limiter.TryAcquire(), limiter.TryAcquire(), limiter.TryAcquire()]);
+    }
+
+    [Fact]
     public void TheServiceDefaultsCapNewTracesByTelemetryTracingMaxTracesPerSecond()
     {
         using var app = Build([new("Telemetry:Tracing:MaxTracesPerSecond", "1")]);
