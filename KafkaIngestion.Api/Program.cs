@@ -1,4 +1,5 @@
 using KafkaIngestion.Api;
+using KafkaIngestion.Api.WarmUp;
 using KafkaIngestion.Api.WebConsole;
 using KafkaIngestion.Events;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -64,6 +65,7 @@ builder.Services.AddSingleton<ConsoleFeed>();
 builder.Services.AddHostedService(services => services.GetRequiredService<ConsoleFeed>());
 // The producer's librdkafka statistics become the API's metrics in ServiceDefaults.
 builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults);
+builder.AddStartupWarmUp();
 
 var app = builder.Build();
 
@@ -90,6 +92,7 @@ app.UseStaticFiles(new StaticFileOptions
 app.MapEventsApi()
     .AddEndpointFilter(app.Services.GetRequiredService<IngestionGate>());
 app.MapStatusApi();
+app.MapWarmUpApi();
 app.MapConsoleApi();
 app.MapDefaultEndpoints();
 

@@ -97,6 +97,21 @@ public sealed class IngestionFlowTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task TheWarmUpRouteAnswersNobodyOnceTheApiIsReady()
+    {
+        using var timeout = new CancellationTokenSource(ProcessingTimeout);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/_warm-up/register_event")
+        {
+            Content = new StringContent("""{"type": "x", "data": {}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Warm-Up-Token", new string('0', 64));
+
+        using var response = await fixture.Api.SendAsync(request, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task MalformedJsonGetsAProblemDetailsThatSaysWhere()
     {
         using var timeout = new CancellationTokenSource(ProcessingTimeout);
