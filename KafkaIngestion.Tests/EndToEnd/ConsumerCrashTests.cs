@@ -62,8 +62,10 @@ public abstract class ConsumerCrashScenarios(AppHostFixture fixture)
         (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("processed").GetInt64();
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class ConsumerCrashTests(AppHostFixture fixture) : ConsumerCrashScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresConsumerCrashTests(PostgresAppHostFixture fixture) : ConsumerCrashScenarios(fixture);

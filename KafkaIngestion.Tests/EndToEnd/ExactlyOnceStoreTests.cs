@@ -50,8 +50,10 @@ public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
     }
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class ExactlyOnceStoreTests(AppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresExactlyOnceStoreTests(PostgresAppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);

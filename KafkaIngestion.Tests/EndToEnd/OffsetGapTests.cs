@@ -9,6 +9,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// Events that leave the broker before a group reads them are reported, not hidden. The
 /// consumer is hosted in the test process with a group of its own, against the shared broker.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class OffsetGapTests(AppHostFixture fixture)
 {

@@ -33,6 +33,7 @@ public abstract class ReplayScenarios(AppHostFixture fixture)
 }
 
 /// <summary>The replay scenario on SQLite, and the consumer's refusals of requests it cannot serve (whatever the store).</summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class ReplayTests(AppHostFixture fixture) : ReplayScenarios(fixture)
 {
@@ -82,5 +83,6 @@ public sealed class ReplayTests(AppHostFixture fixture) : ReplayScenarios(fixtur
     }
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresReplayTests(PostgresAppHostFixture fixture) : ReplayScenarios(fixture);

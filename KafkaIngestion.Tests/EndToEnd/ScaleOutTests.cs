@@ -75,8 +75,10 @@ public abstract class ScaleOutScenarios(AppHostFixture fixture)
     }
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(ScaledOutAppHost.Name)]
 public sealed class ScaleOutTests(TwoConsumersAppHostFixture fixture) : ScaleOutScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(ScaledOutPostgresAppHost.Name)]
 public sealed class PostgresScaleOutTests(TwoConsumersPostgresAppHostFixture fixture) : ScaleOutScenarios(fixture);

@@ -15,6 +15,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// polling. The consumer is hosted in the test process (so the interval can be short) with a
 /// topic and group of its own, against the shared embedded broker.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDisposable
 {

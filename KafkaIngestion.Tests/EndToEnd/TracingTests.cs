@@ -10,6 +10,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// The API and a consumer run in the test process (against the shared AppHost's broker), so a
 /// listener sees every span both make, as an exporter would.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class TracingTests(AppHostFixture fixture)
 {

@@ -4,6 +4,7 @@ using System.Text.Json;
 namespace KafkaIngestion.Tests.EndToEnd;
 
 /// <summary>The web console's server side through the real AppHost: the page, its live feed, and the dashboard's link to it.</summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class WebConsoleTests(AppHostFixture fixture)
 {
