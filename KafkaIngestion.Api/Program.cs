@@ -41,7 +41,9 @@ builder.Services.AddOptions<KestrelServerOptions>()
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<IngestionCounters>();
 builder.Services.AddSingleton<IngestionMetrics>();
+builder.Services.AddSingleton<IngestionAnswers>();
 builder.Services.AddSingleton<EventPublisher>();
+builder.Services.AddSingleton<IngestionPipeline>();
 builder.Services.AddSingleton<IngestionGate>();
 builder.Services.AddSingleton<InFlightBudget>();
 // The web console: one feed for every open page, polling the consumer only while someone watches.
