@@ -7,10 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(options =>
-{
-    options.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsumerJsonContext.Default);
-    options.SerializerOptions.TypeInfoResolverChain.Insert(1, ConsumerApiJsonContext.Default);
-});
+    options.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsumerApiJsonContext.Default));
 
 builder.Services.AddOptions<ConsumerOptions>()
     .BindConfiguration(ConsumerOptions.Section)
@@ -63,6 +60,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapConsumerStatusApi();
+app.MapConsumerOperationsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -59,7 +59,7 @@ public abstract class ConsumerCrashScenarios(AppHostFixture fixture)
     }
 
     private async Task<long> ProcessedAsync(CancellationToken cancellationToken) =>
-        (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("processed").GetInt64();
+        (await fixture.ConsumerStatusAsync(cancellationToken)).Processed;
 }
 
 [Trait("Category", "EndToEnd")]

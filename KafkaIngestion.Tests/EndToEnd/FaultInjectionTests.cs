@@ -204,7 +204,7 @@ public sealed class FaultInjectionTests(FaultInjectionAppHostFixture fixture, IT
     }
 
     private async Task<long> ConsumerDuplicatesAsync(CancellationToken cancellationToken) =>
-        (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("duplicates").GetInt64();
+        (await fixture.ConsumerStatusAsync(cancellationToken)).Duplicates;
 
     private void Publish(ScenarioResult result)
     {
