@@ -30,6 +30,7 @@ internal sealed partial class EventPublisher(
     IProducer<string?, byte[]> producer,
     IOptions<IngestionOptions> options,
     IngestionCounters counters,
+    IngestionAnswers answers,
     IngestionMetrics metrics,
     TimeProvider timeProvider,
     ILogger<EventPublisher> logger)
@@ -71,7 +72,7 @@ internal sealed partial class EventPublisher(
     /// <returns>One outcome per event, in order.</returns>
     public async Task<PublishOutcome[]> PublishAsync(IReadOnlyList<IngestEvent> events, CancellationToken cancellationToken)
     {
-        var deliveries = new PendingDeliveries(events.Count, counters);
+        var deliveries = new PendingDeliveries(events.Count, counters, answers);
         var started = timeProvider.GetTimestamp();
         // One span for the records of one request, ended once the broker acknowledged them all;
         // each record carries its context to the consumer.
@@ -160,7 +161,7 @@ internal sealed partial class EventPublisher(
     /// Collects delivery reports, which arrive on librdkafka's thread in any order. Each event's
     /// outcome is settled once: by its report, or by the deadline, whichever comes first.
     /// </summary>
-    private sealed class PendingDeliveries(int count, IngestionCounters counters)
+    private sealed class PendingDeliveries(int count, IngestionCounters counters, IngestionAnswers answers)
     {
         private readonly PublishOutcome[] _outcomes = new PublishOutcome[count];
         private readonly int[] _settled = new int[count];
@@ -184,7 +185,7 @@ internal sealed partial class EventPublisher(
             if (report.Error.Code == ErrorCode.NoError && report.Status == PersistenceStatus.Persisted)
             {
                 _outcomes[index] = new PublishOutcome(true, report.Partition.Value, report.Offset.Value, ErrorCode.NoError, null);
-                counters.RecordAccepted();
+                answers.Delivered(_outcomes[index]);
                 Finish();
             }
             else
@@ -218,13 +219,9 @@ internal sealed partial class EventPublisher(
         {
             _outcomes[index] = PublishOutcome.Failed(error);
             Interlocked.Increment(ref _failed);
-            if (counted && PublishOutcome.IsTooLarge(error.Code))
+            if (counted)
             {
-                counters.RecordRejected(RejectionReasons.RecordTooLarge);
-            }
-            else if (counted)
-            {
-                counters.RecordFailed(error.Code.ToString());
+                answers.Delivered(_outcomes[index]);
             }
 
             Finish();

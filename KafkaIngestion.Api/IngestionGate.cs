@@ -18,12 +18,12 @@ internal sealed class IngestionGate : IEndpointFilter, IDisposable
 
     private readonly byte[][] _keyHashes;
     private readonly PartitionedRateLimiter<string>? _limiter;
-    private readonly IngestionCounters _counters;
+    private readonly IngestionAnswers _answers;
 
-    public IngestionGate(IOptions<IngestionOptions> options, IngestionCounters counters)
+    public IngestionGate(IOptions<IngestionOptions> options, IngestionAnswers answers)
     {
         var settings = options.Value;
-        _counters = counters;
+        _answers = answers;
         _keyHashes = [.. settings.ApiKeys.Select(Hash)];
         if (settings.RateLimitPerSecond > 0)
         {
@@ -50,10 +50,7 @@ internal sealed class IngestionGate : IEndpointFilter, IDisposable
         {
             if (!TryAuthenticate(http.Request, out var keyIndex))
             {
-                _counters.RecordRejected(RejectionReasons.Unauthorized);
-                http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
-                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "An API key is required",
-                    detail: $"Send a valid key in the {ApiKeyHeader} header.");
+                return _answers.Unauthorized(http);
             }
 
             partition = keyIndex.ToString(CultureInfo.InvariantCulture);
@@ -64,11 +61,7 @@ internal sealed class IngestionGate : IEndpointFilter, IDisposable
             using var lease = _limiter.AttemptAcquire(partition);
             if (!lease.IsAcquired)
             {
-                _counters.RecordRejected(RejectionReasons.RateLimited);
-                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-                    detail: "This API key is over its request rate; retry after the time in Retry-After.");
+                return _answers.RateLimited(http, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1));
             }
         }
 

@@ -10,36 +10,15 @@ var kafka = builder.AddKafka("kafka")
 // (Parameters:api-key), shown in the dashboard's parameters.
 var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-// The ingestion API. Its port is its public address (http://localhost:5080), served by the
-// process itself: the orchestrator's proxy would halve the requests per second it can take.
+// The ingestion API at its public address (http://localhost:5080), its key and its web console,
+// which shows how Kafka is provided (and warns when it is in memory only).
 var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
-    .WithEndpoint("http", endpoint =>
-    {
-        endpoint.IsProxied = false;
-        endpoint.Port = builder.Configuration.GetValue("Api:Port", 5080);
-    })
+    .WithUnproxiedHttpEndpoint(builder.Configuration.GetValue("Api:Port", 5080))
     .WithEnvironment("Ingestion__ApiKeys__0", apiKey)
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health")
-    // The web console at / shows how Kafka is provided (and warns when it is in memory only).
     .WithEnvironment("Console__BrokerMode", kafka.Resource.Mode.ToString().ToLowerInvariant())
-    // The dashboard links to the console with the key in the URL's fragment, which browsers never
-    // send to a server: the page keeps it, and the API itself never hands the key out.
-    .WithUrls(async context =>
-    {
-        if (context.GetEndpoint("http") is not { } endpoint)
-        {
-            return;
-        }
-
-        var key = await apiKey.Resource.GetValueAsync(context.CancellationToken);
-        context.Urls.Add(new ResourceUrlAnnotation
-        {
-            Url = $"{endpoint.Url}/#key={Uri.EscapeDataString(key ?? "")}",
-            DisplayText = "Web console",
-            Endpoint = endpoint,
-        });
-    });
+    .WithWebConsoleUrl(apiKey);
 
 // Where services keep files (the consumer's SQLite store): DataDirectory, or .data next to the AppHost.
 var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(builder.AppHostDirectory, ".data"));
@@ -77,12 +56,7 @@ var loadgen = builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
     .WithHttpHealthCheck("/health")
     .WithLoadRunCommands();
 
-// Telemetry choices (Telemetry:Prometheus:Enabled, Telemetry:LogPayloads, …) given to the
-// AppHost apply to every service; one service alone takes them through its own environment.
-foreach (var service in new IResourceBuilder<ProjectResource>[] { api, consumer, loadgen })
-{
-    service.WithTelemetrySettings(builder.Configuration)
-        .WithTraceSamplerSettings(builder.Configuration);
-}
+// Telemetry choices and the trace sampler given to the AppHost apply to every service.
+builder.ShareTelemetrySettings(api, consumer, loadgen);
 
 builder.Build().Run();

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
+using KafkaIngestion.ConsumerApi;
 
 namespace Aspire.Hosting;
 
@@ -19,7 +19,7 @@ internal static class ConsumerCommands
             ConfirmationMessage = "Replay every event the broker still holds? Events already stored are skipped as duplicates.",
             PrepareRequest = context =>
             {
-                context.Request.Content = JsonContent.Create(new { from = "earliest" });
+                context.Request.Content = ConsumerApiClient.ReplayContent(ReplayRequest.Earliest);
                 return Task.CompletedTask;
             },
         });
@@ -42,7 +42,7 @@ internal static class ConsumerCommands
             ],
             PrepareRequest = context =>
             {
-                context.Request.Content = JsonContent.Create(new { from = context.Arguments.Single(a => a.Name == "from").Value });
+                context.Request.Content = ConsumerApiClient.ReplayContent(context.Arguments.Single(a => a.Name == "from").Value);
                 return Task.CompletedTask;
             },
             GetCommandResult = async context => context.Response.StatusCode == HttpStatusCode.Accepted

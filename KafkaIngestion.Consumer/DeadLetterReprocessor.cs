@@ -1,11 +1,8 @@
 using Confluent.Kafka;
+using KafkaIngestion.ConsumerApi;
 using Microsoft.Extensions.Options;
 
 namespace KafkaIngestion.Consumer;
-
-/// <summary>What one reprocessing run moved back.</summary>
-/// <param name="Reprocessed">Dead-lettered records sent back to the events topic.</param>
-internal sealed record DeadLetterReprocessResult(int Reprocessed);
 
 /// <summary>
 /// Sends what is in the dead-letter topic back through processing, once its cause is fixed (a

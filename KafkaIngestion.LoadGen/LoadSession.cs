@@ -1,3 +1,5 @@
+using KafkaIngestion.ConsumerApi;
+
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>
@@ -39,7 +41,7 @@ internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, 
             using var consumer = new HttpClient { BaseAddress = await runner.ResolveServiceAsync(settings.ConsumerUrl, stop) };
             try
             {
-                verification = await verifier.VerifyAsync(consumer, [.. stats.AcceptedIds], settings.VerifyTimeout, stop);
+                verification = await verifier.VerifyAsync(new ConsumerApiClient(consumer), [.. stats.AcceptedIds], settings.VerifyTimeout, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using KafkaIngestion.ConsumerApi;
 
 namespace KafkaIngestion.LoadGen;
 
@@ -10,13 +10,10 @@ namespace KafkaIngestion.LoadGen;
 /// </summary>
 internal sealed partial class Verifier(ILogger<Verifier> logger)
 {
-    /// <summary>The consumer's limit per query.</summary>
-    public const int IdsPerQuery = 10_000;
-
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(5);
 
-    public async Task<VerificationReport> VerifyAsync(HttpClient consumer, IReadOnlyCollection<string> acceptedIds, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<VerificationReport> VerifyAsync(ConsumerApiClient consumer, IReadOnlyCollection<string> acceptedIds, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = TimeProvider.System.GetTimestamp();
         var pending = new HashSet<string>(acceptedIds, StringComparer.Ordinal);
@@ -30,12 +27,12 @@ internal sealed partial class Verifier(ILogger<Verifier> logger)
         {
             while (pending.Count > 0)
             {
-                foreach (var chunk in pending.Chunk(IdsPerQuery).ToList())
+                foreach (var chunk in pending.Chunk(ProcessedQuery.MaxIds).ToList())
                 {
-                    ProcessedAnswer answer;
+                    ProcessedQueryResult answer;
                     try
                     {
-                        answer = await QueryAsync(consumer, chunk, deadline.Token);
+                        answer = await consumer.QueryProcessedAsync(chunk, includeDelays: true, deadline.Token);
                     }
                     catch (HttpRequestException ex) when (!deadline.IsCancellationRequested)
                     {
@@ -90,14 +87,6 @@ internal sealed partial class Verifier(ILogger<Verifier> logger)
         return new VerificationReport(stored, pending.Count, duplicated, lostIds, Math.Round(waited, 2), LatencySummary.From(endToEnd), pending.Count > 0 ? lastError : null);
     }
 
-    private static async Task<ProcessedAnswer> QueryAsync(HttpClient consumer, string[] ids, CancellationToken cancellationToken)
-    {
-        using var response = await consumer.PostAsJsonAsync("processed/query", new ProcessedQuestion(ids, IncludeDelays: true), LoadGenWireContext.Default.ProcessedQuestion, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync(LoadGenWireContext.Default.ProcessedAnswer, cancellationToken)
-            ?? throw new JsonException("The consumer answered null.");
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Asking the consumer failed, trying again: {Reason}")]
     private static partial void LogQueryFailed(ILogger logger, string reason);
 
@@ -107,14 +96,3 @@ internal sealed partial class Verifier(ILogger<Verifier> logger)
     [LoggerMessage(Level = LogLevel.Error, Message = "{Lost} of {Accepted} acknowledged events were never stored (waited {Seconds:F0} s); first: {FirstLost}")]
     private static partial void LogLost(ILogger logger, int lost, int accepted, double seconds, string firstLost);
 }
-
-/// <summary>The consumer's <c>POST /processed/query</c> body.</summary>
-internal sealed record ProcessedQuestion(IReadOnlyList<string> Ids, bool IncludeDelays);
-
-/// <summary>The consumer's answer.</summary>
-internal sealed record ProcessedAnswer(Dictionary<string, int> TimesProcessed, Dictionary<string, double>? StoredAfterMs);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ProcessedQuestion))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ProcessedAnswer))]
-internal sealed partial class LoadGenWireContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using KafkaIngestion.ConsumerApi;
 using Microsoft.Extensions.Options;
@@ -31,13 +30,11 @@ internal sealed class ConsumerPoller(IHttpClientFactory httpClients, IOptions<Co
         // A poll every second while someone watches: traced, it would bury real traffic in the
         // dashboard (the consumer leaves requests marked as status polls untraced too).
         using var untraced = SuppressInstrumentationScope.Begin();
-        var http = httpClients.CreateClient(HttpClientName);
+        var consumer = new ConsumerApiClient(httpClients.CreateClient(HttpClientName), statusPoller: "web-console");
         try
         {
-            var status = GetAsync(http, "status", ConsumerApiJsonContext.Default.ConsumerStatus, timeout.Token);
-            var recent = GetAsync(http,
-                string.Create(CultureInfo.InvariantCulture, $"processed/recent?limit={settings.RecentEvents}"),
-                ConsumerApiJsonContext.Default.RecentEventsResult, timeout.Token);
+            var status = consumer.GetStatusAsync(timeout.Token);
+            var recent = consumer.GetRecentEventsAsync(settings.RecentEvents, timeout.Token);
             await Task.WhenAll(status, recent).ConfigureAwait(false);
             return new ConsumerReading(await status.ConfigureAwait(false), (await recent.ConfigureAwait(false)).Events, null);
         }
@@ -58,15 +55,5 @@ internal sealed class ConsumerPoller(IHttpClientFactory httpClients, IOptions<Co
             // Service discovery found no address for the consumer (the API runs without the AppHost).
             return ConsumerReading.Unreachable(ex.Message);
         }
-    }
-
-    private static async Task<T> GetAsync<T>(HttpClient http, string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.StatusPollHeader, "web-console");
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
-            ?? throw new JsonException("The answer was null.");
     }
 }

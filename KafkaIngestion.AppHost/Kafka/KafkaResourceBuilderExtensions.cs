@@ -32,6 +32,7 @@ public static class KafkaResourceBuilderExtensions
     private const string DataPath = "/var/lib/kafka/data";
 
     /// <summary>Adds Kafka in the mode <c>Kafka:Mode</c> names (default <c>auto</c>; see <see cref="KafkaModeSelector"/>).</summary>
+    // Our own, not Aspire.Hosting.Kafka: that package is not available to this project, and Kafka here comes in three modes (container, embedded, external).
     public static IResourceBuilder<IKafkaResource> AddKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -67,6 +68,7 @@ public static class KafkaResourceBuilderExtensions
         return builder.WithAnnotation(new KafkaTopicAnnotation(name, partitions));
     }
 
+    // Our own, not Aspire.Hosting.Kafka: that package is not available to this project, and Kafka here comes in three modes (container, embedded, external).
     public static IResourceBuilder<KafkaContainerResource> AddKafkaContainer(this IDistributedApplicationBuilder builder, [ResourceName] string name, ContainerImage? image = null, int? port = null)
     {
         image ??= new(Registry, Image, ImageTag);
@@ -128,6 +130,7 @@ public static class KafkaResourceBuilderExtensions
         Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(volume)).AsSpan(0, 16))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    // Our own, not Aspire.Hosting.Kafka: that package is not available to this project, and Kafka here comes in three modes (container, embedded, external).
     public static IResourceBuilder<EmbeddedKafkaResource> AddEmbeddedKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name, int fixedPort = DefaultEmbeddedPort)
     {
         var kafka = new EmbeddedKafkaResource(name, fixedPort);
@@ -172,6 +175,7 @@ public static class KafkaResourceBuilderExtensions
                 });
     }
 
+    // Our own, not Aspire.Hosting.Kafka: that package is not available to this project, and Kafka here comes in three modes (container, embedded, external).
     public static IResourceBuilder<ExternalKafkaResource> AddExternalKafka(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         var connectionString = builder.AddConnectionString(name).Resource as ParameterResource

@@ -3,8 +3,9 @@ using System.Text.Json.Serialization;
 
 namespace KafkaIngestion.ConsumerApi;
 
-// The consumer's status answers, written by the consumer and read by the API's web console:
-// one definition, so the two cannot drift apart.
+// The consumer's HTTP API as it is on the wire, written by the consumer and read by the API's web
+// console, the load generator, the AppHost's dashboard commands and the tests (all through
+// ConsumerApiClient): one definition, so they cannot drift apart.
 
 /// <param name="Member">This replica's id in the consumer group (empty until it joined).</param>
 public sealed record ConsumerStatus(
@@ -39,7 +40,33 @@ public sealed record RecentEvent(
 /// <param name="Events">Newest first.</param>
 public sealed record RecentEventsResult(IReadOnlyList<RecentEvent> Events);
 
+/// <summary>Ask which of these event ids are stored (<c>POST /processed/query</c>).</summary>
+/// <param name="IncludeDelays">Also say, per stored id, how long after its acceptance it was stored.</param>
+public sealed record ProcessedQuery(IReadOnlyList<string>? Ids, bool IncludeDelays = false)
+{
+    /// <summary>The most ids one query may ask about.</summary>
+    public const int MaxIds = 10_000;
+}
+
+/// <param name="TimesProcessed">Per id: how many times the store holds the event (1 when stored, 0 when not; never more unless the store broke its promise).</param>
+/// <param name="StoredAfterMs">When asked: per stored id, milliseconds from the event's time (its acceptance by the API unless the sender set a time) to its storage.</param>
+public sealed record ProcessedQueryResult(IReadOnlyDictionary<string, int> TimesProcessed, IReadOnlyDictionary<string, double>? StoredAfterMs = null);
+
+/// <summary>Where to replay from (<c>POST /replay</c>): <c>earliest</c>, or an RFC 3339 time.</summary>
+public sealed record ReplayRequest(string? From)
+{
+    public const string Earliest = "earliest";
+}
+
+/// <summary>The answer to <c>POST /dead-letters/reprocess</c>.</summary>
+/// <param name="Reprocessed">Dead-letter records sent back to the events topic.</param>
+public sealed record DeadLetterReprocessResult(int Reprocessed);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ConsumerStatus))]
 [JsonSerializable(typeof(RecentEventsResult))]
+[JsonSerializable(typeof(ProcessedQuery))]
+[JsonSerializable(typeof(ProcessedQueryResult))]
+[JsonSerializable(typeof(ReplayRequest))]
+[JsonSerializable(typeof(DeadLetterReprocessResult))]
 public sealed partial class ConsumerApiJsonContext : JsonSerializerContext;

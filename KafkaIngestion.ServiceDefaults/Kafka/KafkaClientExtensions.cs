@@ -40,6 +40,7 @@ public static class KafkaClientExtensions
     /// <paramref name="configureBuilder"/> can attach handlers (a partitioner); the statistics
     /// handler is taken: read the client's <see cref="KafkaStatistics"/> (keyed <see cref="ProducerProbeKey"/>).
     /// </summary>
+    // Our own, not Aspire.Confluent.Kafka: that package is not available to this project, and one registration serves all three Kafka modes.
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,
@@ -76,6 +77,7 @@ public static class KafkaClientExtensions
     /// Registers a singleton <see cref="IConsumer{TKey, TValue}"/>; <paramref name="configureBuilder"/>
     /// can attach rebalance handlers. Precedence as for <see cref="AddKafkaProducer{TKey, TValue}"/>.
     /// </summary>
+    // Our own, not Aspire.Confluent.Kafka: that package is not available to this project, and one registration serves all three Kafka modes.
     public static IHostApplicationBuilder AddKafkaConsumer<TKey, TValue>(
         this IHostApplicationBuilder builder,
         string connectionName,

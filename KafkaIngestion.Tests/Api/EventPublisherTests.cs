@@ -82,7 +82,8 @@ public sealed class EventPublisherTests
             .AddSingleton<IngestionMetrics>()
             .BuildServiceProvider();
         var counters = services.GetRequiredService<IngestionCounters>();
-        var publisher = new EventPublisher(producer, Options.Create(settings), counters, services.GetRequiredService<IngestionMetrics>(),
+        var options = Options.Create(settings);
+        var publisher = new EventPublisher(producer, options, counters, new IngestionAnswers(counters, options), services.GetRequiredService<IngestionMetrics>(),
             TimeProvider.System, NullLogger<EventPublisher>.Instance);
         return (publisher, counters);
     }

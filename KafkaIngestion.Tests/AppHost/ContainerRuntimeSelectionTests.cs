@@ -8,6 +8,7 @@ namespace KafkaIngestion.Tests.AppHost;
 /// Docker's CLI with no daemon behind it (as our build machines have it). Only the choice is made;
 /// nothing is started.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed class ContainerRuntimeSelectionTests
 {
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(1);

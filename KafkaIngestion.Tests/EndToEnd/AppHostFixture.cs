@@ -1,3 +1,4 @@
+using KafkaIngestion.ConsumerApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -156,18 +157,15 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
         }
     }
 
+    /// <summary>The consumer's HTTP API (<see cref="Consumer"/>), typed.</summary>
+    public ConsumerApiClient ConsumerApi => new(Consumer);
+
     /// <summary>The consumer's <c>/status</c>.</summary>
-    public async Task<System.Text.Json.JsonElement> ConsumerStatusAsync(CancellationToken cancellationToken) =>
-        await Consumer.GetFromJsonAsync<System.Text.Json.JsonElement>("/status", cancellationToken);
+    public Task<ConsumerStatus> ConsumerStatusAsync(CancellationToken cancellationToken) => ConsumerApi.GetStatusAsync(cancellationToken);
 
     /// <summary>How many times the consumer processed each of these event ids.</summary>
-    public async Task<Dictionary<string, int>> QueryProcessedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
-    {
-        using var response = await Consumer.PostAsJsonAsync("/processed/query", new { ids }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        var result = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(cancellationToken);
-        return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
-    }
+    public async Task<IReadOnlyDictionary<string, int>> QueryProcessedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        (await ConsumerApi.QueryProcessedAsync(ids, includeDelays: false, cancellationToken)).TimesProcessed;
 
     /// <summary>
     /// Kills a service's process (SIGKILL: no shutdown, no final commit) and waits until it is

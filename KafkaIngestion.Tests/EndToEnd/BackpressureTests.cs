@@ -2,6 +2,7 @@ using System.Diagnostics;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class BackpressureTests(AppHostFixture fixture)
 {

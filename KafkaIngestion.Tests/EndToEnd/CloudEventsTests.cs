@@ -13,6 +13,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// <c>/events</c> in all three CloudEvents HTTP modes, with requests encoded by the official
 /// CloudEvents SDK (an implementation independent of ours), checked in Kafka.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class CloudEventsTests(AppHostFixture fixture)
 {

@@ -59,11 +59,13 @@ public abstract class ConsumerCrashScenarios(AppHostFixture fixture)
     }
 
     private async Task<long> ProcessedAsync(CancellationToken cancellationToken) =>
-        (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("processed").GetInt64();
+        (await fixture.ConsumerStatusAsync(cancellationToken)).Processed;
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class ConsumerCrashTests(AppHostFixture fixture) : ConsumerCrashScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresConsumerCrashTests(PostgresAppHostFixture fixture) : ConsumerCrashScenarios(fixture);

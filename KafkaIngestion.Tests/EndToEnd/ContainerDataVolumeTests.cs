@@ -4,6 +4,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// The PostgreSQL data volume outlives the AppHost: events stored by one `dotnet run` are there
 /// for the next. Two AppHosts one after the other on one volume, so not the shared fixture.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(ContainerModeAppHosts.Name)]
 public sealed class ContainerDataVolumeTests
 {

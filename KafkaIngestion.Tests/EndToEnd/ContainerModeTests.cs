@@ -9,6 +9,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// PostgreSQL containers with their ports published on random host ports; the api and consumer
 /// on the host must reach both, and an independent Kafka client must too.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(ContainerModeAppHost.Name)]
 public sealed class ContainerModeTests(ContainerModeAppHostFixture fixture)
 {

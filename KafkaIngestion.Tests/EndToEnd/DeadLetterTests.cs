@@ -88,8 +88,10 @@ public abstract class DeadLetterScenarios(AppHostFixture fixture)
         record.Message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : null;
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class DeadLetterTests(AppHostFixture fixture) : DeadLetterScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresDeadLetterTests(PostgresAppHostFixture fixture) : DeadLetterScenarios(fixture);

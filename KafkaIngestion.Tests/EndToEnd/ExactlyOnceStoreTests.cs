@@ -10,7 +10,7 @@ public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var id = $"twice-{Guid.NewGuid():N}";
-        var duplicatesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("duplicates").GetInt64();
+        var duplicatesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).Duplicates;
 
         for (var i = 0; i < 2; i++)
         {
@@ -18,7 +18,7 @@ public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
 
-        await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.GetProperty("duplicates").GetInt64() > duplicatesBefore, Timeout,
+        await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.Duplicates > duplicatesBefore, Timeout,
             "the consumer to see the second copy");
         Assert.Equal(1, (await fixture.QueryProcessedAsync([id], timeout.Token))[id]);
     }
@@ -28,7 +28,7 @@ public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
     {
         using var timeout = new CancellationTokenSource(Timeout);
         var ids = Enumerable.Range(0, 100).Select(i => $"store-down-{Guid.NewGuid():N}").ToList();
-        var retriesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("storeRetries").GetInt64();
+        var retriesBefore = (await fixture.ConsumerStatusAsync(timeout.Token)).StoreRetries;
 
         await using (await fixture.Store.BeginOutageAsync(timeout.Token))
         {
@@ -38,20 +38,22 @@ public abstract class ExactlyOnceStoreScenarios(AppHostFixture fixture)
                 Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             }
 
-            var retrying = await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.GetProperty("storeRetries").GetInt64() > retriesBefore, Timeout,
+            var retrying = await Waiting.UntilAsync(fixture.ConsumerStatusAsync, s => s.StoreRetries > retriesBefore, Timeout,
                 "the consumer to find the store unavailable");
-            Assert.Equal("retrying", retrying.GetProperty("state").GetString());
+            Assert.Equal("retrying", retrying.State);
         }
 
         var stored = await Waiting.UntilAsync(ct => fixture.QueryProcessedAsync(ids, ct), times => times.Values.All(t => t == 1), Timeout,
             "every event accepted during the outage to be stored");
         Assert.All(ids, id => Assert.Equal(1, stored[id]));
-        Assert.Equal("running", (await fixture.ConsumerStatusAsync(timeout.Token)).GetProperty("state").GetString());
+        Assert.Equal("running", (await fixture.ConsumerStatusAsync(timeout.Token)).State);
     }
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class ExactlyOnceStoreTests(AppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(PostgresAppHost.Name)]
 public sealed class PostgresExactlyOnceStoreTests(PostgresAppHostFixture fixture) : ExactlyOnceStoreScenarios(fixture);

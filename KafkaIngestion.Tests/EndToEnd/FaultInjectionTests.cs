@@ -22,6 +22,7 @@ public sealed class FaultInjectionAppHost : ICollectionFixture<FaultInjectionApp
 /// event was retried by the client or reported as failed. RELIABILITY.md explains the
 /// scenarios; <c>reliability/faults.sh</c> runs them at a higher rate and collects the figures.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(FaultInjectionAppHost.Name)]
 public sealed class FaultInjectionTests(FaultInjectionAppHostFixture fixture, ITestOutputHelper output)
 {
@@ -203,7 +204,7 @@ public sealed class FaultInjectionTests(FaultInjectionAppHostFixture fixture, IT
     }
 
     private async Task<long> ConsumerDuplicatesAsync(CancellationToken cancellationToken) =>
-        (await fixture.ConsumerStatusAsync(cancellationToken)).GetProperty("duplicates").GetInt64();
+        (await fixture.ConsumerStatusAsync(cancellationToken)).Duplicates;
 
     private void Publish(ScenarioResult result)
     {

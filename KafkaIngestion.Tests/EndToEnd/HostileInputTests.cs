@@ -15,6 +15,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// ProblemDetails, the process stays up and its memory stays bounded. <c>dotnet test</c> sends a
 /// few thousand; <c>reliability/hostile.sh</c> sends 100,000 and more.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class HostileInputTests(AppHostFixture fixture, ITestOutputHelper output)
 {

@@ -6,6 +6,7 @@ using Confluent.Kafka;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class IngestionFlowTests(AppHostFixture fixture)
 {

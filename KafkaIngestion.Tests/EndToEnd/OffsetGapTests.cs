@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Confluent.Kafka;
+using KafkaIngestion.ConsumerApi;
 using KafkaIngestion.Events;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -9,6 +9,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// Events that leave the broker before a group reads them are reported, not hidden. The
 /// consumer is hosted in the test process with a group of its own, against the shared broker.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class OffsetGapTests(AppHostFixture fixture)
 {
@@ -48,12 +49,12 @@ public sealed class OffsetGapTests(AppHostFixture fixture)
         {
             using var client = consumer.CreateClient();
             var status = await Waiting.UntilAsync(
-                ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
-                s => s.GetProperty("gapEvents").GetInt64() > 0,
+                ct => new ConsumerApiClient(client).GetStatusAsync(ct),
+                s => s.GapEvents > 0,
                 Timeout,
                 "the new group to report the gap");
 
-            Assert.True(status.GetProperty("gapEvents").GetInt64() >= low, $"at least the {low} dropped records of partition 0 are a gap");
+            Assert.True(status.GapEvents >= low, $"at least the {low} dropped records of partition 0 are a gap");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class OpenApiTests(AppHostFixture fixture)
 {

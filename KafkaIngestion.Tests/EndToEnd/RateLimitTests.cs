@@ -6,6 +6,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// Limits that would get in the way of the shared AppHost's other tests, checked on an API
 /// hosted in the test process with its own settings, writing to the same real broker.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class RateLimitTests(AppHostFixture fixture)
 {

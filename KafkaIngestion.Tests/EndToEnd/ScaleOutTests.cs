@@ -1,4 +1,4 @@
-using System.Text.Json;
+using KafkaIngestion.ConsumerApi;
 
 namespace KafkaIngestion.Tests.EndToEnd;
 
@@ -32,8 +32,8 @@ public abstract class ScaleOutScenarios(AppHostFixture fixture)
         await Waiting.UntilAsync(async ct =>
         {
             var status = await StatusOnANewConnectionAsync(ct);
-            var member = status.GetProperty("member").GetString() ?? "";
-            owners[member] = [.. status.GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32())];
+            var member = status.Member;
+            owners[member] = [.. status.Partitions.Select(p => p.Partition)];
             return owners;
         }, SharedSixPartitions, Timeout, "two replicas to own three partitions each");
 
@@ -51,18 +51,19 @@ public abstract class ScaleOutScenarios(AppHostFixture fixture)
         await Waiting.UntilAsync(async ct =>
         {
             var status = await StatusOnANewConnectionAsync(ct);
-            processedBy[status.GetProperty("member").GetString() ?? ""] = status.GetProperty("processed").GetInt64();
+            processedBy[status.Member] = status.Processed;
             return processedBy;
         }, seen => seen.Count(m => m.Key.Length > 0 && m.Value > 0) == 2, Timeout, "both replicas to have processed events");
     }
 
-    private async Task<JsonElement> StatusOnANewConnectionAsync(CancellationToken cancellationToken)
+    // Raw, not through ConsumerApiClient: each ask must go on a connection of its own.
+    private async Task<ConsumerStatus> StatusOnANewConnectionAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/status");
         request.Headers.ConnectionClose = true;
         using var response = await fixture.Consumer.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return (await response.Content.ReadFromJsonAsync(ConsumerApiJsonContext.Default.ConsumerStatus, cancellationToken))!;
     }
 
     /// <summary>Exactly two members, three partitions each, none shared, all six owned.</summary>
@@ -75,8 +76,10 @@ public abstract class ScaleOutScenarios(AppHostFixture fixture)
     }
 }
 
+[Trait("Category", "EndToEnd")]
 [Collection(ScaledOutAppHost.Name)]
 public sealed class ScaleOutTests(TwoConsumersAppHostFixture fixture) : ScaleOutScenarios(fixture);
 
+[Trait("Category", "EndToEnd")]
 [Collection(ScaledOutPostgresAppHost.Name)]
 public sealed class PostgresScaleOutTests(TwoConsumersPostgresAppHostFixture fixture) : ScaleOutScenarios(fixture);

@@ -35,6 +35,7 @@ public sealed class SoakAppHost : ICollectionFixture<SoakAppHostFixture>
 /// Measures the system's maximum rate (closed loop), then holds half of it, open loop, for the
 /// soak's minutes: throughput, p99 latency and memory must stay flat, and nothing may be lost.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SoakAppHost.Name)]
 public sealed class SoakTests(SoakAppHostFixture fixture, ITestOutputHelper output)
 {

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Confluent.Kafka;
+using KafkaIngestion.ConsumerApi;
 using KafkaIngestion.Events;
 using KafkaIngestion.Tests.ServiceDefaults;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -15,6 +15,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// polling. The consumer is hosted in the test process (so the interval can be short) with a
 /// topic and group of its own, against the shared embedded broker.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDisposable
 {
@@ -45,9 +46,9 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             ("Kafka:Consumer:Config:max.poll.interval.ms", ((int)MaxPollInterval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))))
         {
             using var client = consumer.CreateClient();
-            await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= before.Count, Timeout,
+            await Waiting.UntilAsync(ct => new ConsumerApiClient(client).GetStatusAsync(ct), s => s.Processed >= before.Count, Timeout,
                 "the consumer to store the first events");
-            var member = (await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token)).GetProperty("member").GetString();
+            var member = (await new ConsumerApiClient(client).GetStatusAsync(timeout.Token)).Member;
             Assert.False(string.IsNullOrEmpty(member));
 
             List<string> during;
@@ -55,7 +56,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             await using (await new SqliteStoreUnderTest(StorePath).BeginOutageAsync(timeout.Token))
             {
                 during = Produce(producer, topic, "during", 3_000, timeout.Token);
-                await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
+                await Waiting.UntilAsync(ct => new ConsumerApiClient(client).GetStatusAsync(ct), s => s.State == "retrying", Timeout,
                     "the consumer to find the store unavailable");
 
                 // Three times max.poll.interval.ms: without polling, librdkafka would have left the
@@ -63,8 +64,8 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
                 var outageEnds = DateTime.UtcNow + 3 * MaxPollInterval;
                 while (DateTime.UtcNow < outageEnds)
                 {
-                    var status = await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token);
-                    members.Add(status.GetProperty("member").GetString());
+                    var status = await new ConsumerApiClient(client).GetStatusAsync(timeout.Token);
+                    members.Add(status.Member);
                     await Task.Delay(TimeSpan.FromMilliseconds(500), timeout.Token);
                 }
             }
@@ -75,13 +76,13 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
             Assert.All(ids, id => Assert.Equal(1, stored[id]));
 
             Assert.Equal([member], members);
-            var final = await client.GetFromJsonAsync<JsonElement>("/status", timeout.Token);
-            Assert.Equal(member, final.GetProperty("member").GetString());
-            Assert.Equal("running", final.GetProperty("state").GetString());
+            var final = await new ConsumerApiClient(client).GetStatusAsync(timeout.Token);
+            Assert.Equal(member, final.Member);
+            Assert.Equal("running", final.State);
             // Kept membership means no partition changed hands: nothing was read twice or skipped.
-            Assert.Equal(0, final.GetProperty("duplicates").GetInt64());
-            Assert.Equal(0, final.GetProperty("gapEvents").GetInt64());
-            Assert.Equal(ids.Count, final.GetProperty("processed").GetInt64());
+            Assert.Equal(0, final.Duplicates);
+            Assert.Equal(0, final.GapEvents);
+            Assert.Equal(ids.Count, final.Processed);
         }
 
     }
@@ -108,7 +109,7 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
             await ProduceDuringAsync(producer, topic, partitionOf);
 
-            await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("state").GetString() == "retrying", Timeout,
+            await Waiting.UntilAsync(ct => new ConsumerApiClient(client).GetStatusAsync(ct), s => s.State == "retrying", Timeout,
                 "the consumer to find the store unavailable");
 
             // A second member joins and takes some partitions; the first keeps the others. It
@@ -194,9 +195,9 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
     /// <summary>Waits until the consumer stored the first <paramref name="count"/> events; returns how many partitions it owns (two or more, to share).</summary>
     private static async Task<int> WaitForTheFirstEventsAsync(HttpClient client, int count)
     {
-        var ready = await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct), s => s.GetProperty("processed").GetInt64() >= count, Timeout,
+        var ready = await Waiting.UntilAsync(ct => new ConsumerApiClient(client).GetStatusAsync(ct), s => s.Processed >= count, Timeout,
             "the consumer to store the first events");
-        var assigned = ready.GetProperty("partitions").GetArrayLength();
+        var assigned = ready.Partitions.Count;
         Assert.True(assigned >= 2, "the auto-created topic needs two partitions or more to share");
         return assigned;
     }
@@ -212,10 +213,10 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
 
     /// <summary>The partitions the consumer still owns once a second member took some of its <paramref name="assigned"/>.</summary>
     private static async Task<HashSet<int>> WaitForKeptPartitionsAsync(HttpClient client, int assigned) =>
-        (await Waiting.UntilAsync(ct => client.GetFromJsonAsync<JsonElement>("/status", ct),
-            s => s.GetProperty("partitions").GetArrayLength() is > 0 and var n && n < assigned, Timeout,
+        (await Waiting.UntilAsync(ct => new ConsumerApiClient(client).GetStatusAsync(ct),
+            s => s.Partitions.Count is > 0 and var n && n < assigned, Timeout,
             "the second member to take some of the partitions"))
-        .GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32()).ToHashSet();
+        .Partitions.Select(p => p.Partition).ToHashSet();
 
     /// <summary>
     /// While the other member still holds its partitions, every event of the kept ones is stored
@@ -303,13 +304,8 @@ public sealed class StoreOutageMembershipTests(AppHostFixture fixture) : IDispos
         return ids;
     }
 
-    private static async Task<Dictionary<string, int>> Processed(HttpClient client, List<string> ids, CancellationToken cancellationToken)
-    {
-        using var response = await client.PostAsJsonAsync("/processed/query", new { ids }, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        var result = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        return result.GetProperty("timesProcessed").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
-    }
+    private static async Task<IReadOnlyDictionary<string, int>> Processed(HttpClient client, List<string> ids, CancellationToken cancellationToken) =>
+        (await new ConsumerApiClient(client).QueryProcessedAsync(ids, includeDelays: false, cancellationToken)).TimesProcessed;
 
     public void Dispose()
     {

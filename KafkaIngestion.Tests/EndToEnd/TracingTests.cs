@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text.Json;
+using KafkaIngestion.ConsumerApi;
 using KafkaIngestion.ServiceDefaults.Kafka;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -10,6 +10,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// The API and a consumer run in the test process (against the shared AppHost's broker), so a
 /// listener sees every span both make, as an exporter would.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class TracingTests(AppHostFixture fixture)
 {
@@ -63,8 +64,8 @@ public sealed class TracingTests(AppHostFixture fixture)
         {
             using var warmUp = await apiClient.PostAsJsonAsync("/register_event", new { type = "test.warm-up" }, ct);
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
-            return await consumerClient.GetFromJsonAsync<JsonElement>("/status", ct);
-        }, s => s.GetProperty("processed").GetInt64() > 0, Timeout, "the consumer to process a warm-up event");
+            return await new ConsumerApiClient(consumerClient).GetStatusAsync(ct);
+        }, s => s.Processed > 0, Timeout, "the consumer to process a warm-up event");
         await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token); // the warm-up's spans end
         var id = $"traced-{Guid.NewGuid():N}";
         using (var response = await apiClient.PostAsJsonAsync("/register_event", new { id, type = "test.traced" }, timeout.Token))

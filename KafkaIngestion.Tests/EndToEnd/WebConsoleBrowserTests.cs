@@ -10,6 +10,7 @@ namespace KafkaIngestion.Tests.EndToEnd;
 /// dashboard's "Web console" link on the real AppHost, sends an event through the form, starts a
 /// burst and watches the charts move. A screenshot is kept as a test artifact.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(SharedAppHost.Name)]
 public sealed class WebConsoleBrowserTests(AppHostFixture fixture, ITestOutputHelper output)
 {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KafkaIngestion.ConsumerApi;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -61,13 +62,11 @@ internal sealed class FakeTarget : IAsyncDisposable
         });
         app.MapPost("/processed/query", async (HttpContext context) =>
         {
-            using var query = await JsonDocument.ParseAsync(context.Request.Body);
-            var ids = query.RootElement.GetProperty("ids").EnumerateArray().Select(id => id.GetString()!).ToList();
-            return Results.Json(new
-            {
-                timesProcessed = ids.ToDictionary(id => id, id => target.Stores(id) ? 1 : 0),
-                storedAfterMs = ids.Where(target.Stores).ToDictionary(id => id, _ => 12.5),
-            });
+            var query = await context.Request.ReadFromJsonAsync(ConsumerApiJsonContext.Default.ProcessedQuery);
+            var ids = query?.Ids ?? [];
+            return TypedResults.Json(new ProcessedQueryResult(
+                ids.ToDictionary(id => id, id => target.Stores(id) ? 1 : 0),
+                ids.Where(target.Stores).ToDictionary(id => id, _ => 12.5)), ConsumerApiJsonContext.Default.ProcessedQueryResult);
         });
         await app.StartAsync();
         return target;
