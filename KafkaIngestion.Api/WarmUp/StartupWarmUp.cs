@@ -32,7 +32,7 @@ internal sealed partial class StartupWarmUp(
                 await WarmUpAsync(address, settings, stoppingToken);
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+        catch (HttpRequestException ex)
         {
             // Readiness must never hang on the warm-up: a failed one only means a colder start.
             LogFailed(logger, ex.Message);
@@ -45,29 +45,21 @@ internal sealed partial class StartupWarmUp(
 
     private async Task WarmUpAsync(Uri address, WarmUpOptions settings, CancellationToken stoppingToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        timeout.CancelAfter(settings.MaxDuration);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = settings.Connections, UseProxy = false })
         {
             BaseAddress = address,
         };
 
+        // The limit is checked between rounds, never by cancelling requests halfway.
         var started = timeProvider.GetTimestamp();
         var compiledAtStart = JitInfo.GetCompiledMethodCount();
         var compiled = compiledAtStart;
         var quietRounds = 0;
-        while (!timeout.IsCancellationRequested && quietRounds < 2)
+        while (quietRounds < 2 && timeProvider.GetElapsedTime(started) < settings.MaxDuration)
         {
-            try
-            {
-                await Task.WhenAll(Enumerable.Range(0, settings.Connections).Select(_ => SendRoundAsync(http, timeout.Token)));
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-
+            await Task.WhenAll(Enumerable.Range(0, settings.Connections).Select(_ => SendRoundAsync(http, stoppingToken)));
             var now = JitInfo.GetCompiledMethodCount();
+            LogRound(logger, state.RequestsSent, now - compiled);
             quietRounds = WarmUpRounds.IsQuiet(now - compiled, state.RequestsSent, settings) ? quietRounds + 1 : 0;
             compiled = now;
         }
@@ -124,6 +116,9 @@ internal sealed partial class StartupWarmUp(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up with {Requests} requests in {Seconds:F1} s ({Methods} methods compiled), ended by {EndedBy}")]
     private static partial void LogWarmedUp(ILogger logger, int requests, double seconds, long methods, string endedBy);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Warm-up round: {Requests} requests so far, {Methods} methods compiled in the round")]
+    private static partial void LogRound(ILogger logger, int requests, long methods);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The warm-up failed ({Reason}); the API is ready without it")]
     private static partial void LogFailed(ILogger logger, string reason);

@@ -15,11 +15,11 @@ internal sealed class WarmUpOptions
 
     /// <summary>The longest the warm-up may hold readiness back; it then ends wherever it is.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
-    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MaxDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Connections sending warm-up requests at once.</summary>
     [Range(1, 64)]
-    public int Connections { get; set; } = 8;
+    public int Connections { get; set; } = 4;
 
     /// <summary>Requests sent before the warm-up may end, however quiet the JIT already is.</summary>
     [Range(1, 100_000)]
@@ -27,5 +27,5 @@ internal sealed class WarmUpOptions
 
     /// <summary>A round that compiled fewer methods than this counts as quiet; two quiet rounds end the warm-up.</summary>
     [Range(0, 10_000)]
-    public int QuietMethodsPerRound { get; set; } = 10;
+    public int QuietMethodsPerRound { get; set; } = 20;
 }
