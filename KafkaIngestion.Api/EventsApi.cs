@@ -122,7 +122,7 @@ internal static class EventsApi
                 return TooLarge($"The body is larger than {settings.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes).");
             }
 
-            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes);
+            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes, settings.KafkaContentMode);
             try
             {
                 parsed = read(body.Span, defaults);
