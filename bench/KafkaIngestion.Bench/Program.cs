@@ -12,6 +12,8 @@ using KafkaIngestion.Events;
 //   consume --bootstrap B --events N
 //                     the consumer's read path alone (its consumer settings, every record read
 //                     as an event), no store: the most events per second reading allows
+//   records --events N the managed cost of turning an event into a record in each content mode
+//                     (ToMessage, and TryRead of the result), no Kafka: ns and bytes allocated per record
 //   produce --bootstrap B --events N [--plain | --structured] [--prebuilt]
 //                     the API's records (same headers, same producer settings) written with
 //                     no HTTP at all: the most events per second the Kafka client path allows;
@@ -27,6 +29,7 @@ return mode switch
     "produce" => await RunProduceAsync(args),
     "store" => RunStore(args),
     "consume" => RunConsume(args),
+    "records" => RunRecords(args),
     _ => Usage(),
 };
 
@@ -210,6 +213,47 @@ static int RunConsume(string[] args)
     return read == count && invalid == 0 ? 0 : 1;
 }
 
+static int RunRecords(string[] args)
+{
+    var count = int.Parse(ArgAfter(args, "--events") ?? "1000000", System.Globalization.CultureInfo.InvariantCulture);
+    var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
+    var events = Enumerable.Range(0, count)
+        .Select(i => new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", DateTimeOffset.UtcNow, data))
+        .ToArray();
+    foreach (var mode in Enum.GetValues<KafkaContentMode>())
+    {
+        var messages = new Message<string?, byte[]>[count];
+        for (var round = 0; round < 2; round++) // the first warms up (tiered JIT)
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < count; i++)
+            {
+                messages[i] = CloudEventKafkaBinding.ToMessage(events[i], mode);
+            }
+
+            var write = stopwatch.Elapsed;
+            var writeBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            var invalid = 0;
+            stopwatch.Restart();
+            foreach (var message in messages)
+            {
+                invalid += CloudEventKafkaBinding.TryRead(message, out _, out _) ? 0 : 1;
+            }
+
+            var read = stopwatch.Elapsed;
+            if (round == 1)
+            {
+                var size = messages.Average(m => m.Value.Length + m.Headers.Sum(h => h.Key.Length + h.GetValueBytes().Length));
+                Console.WriteLine($"RECORDS {mode}: ToMessage {write.TotalNanoseconds / count:F0} ns, {writeBytes / count} B allocated; TryRead {read.TotalNanoseconds / count:F0} ns; "
+                    + $"{messages[0].Headers.Count} header(s), {size:F0} B of value and headers per record; {invalid} unreadable");
+            }
+        }
+    }
+
+    return 0;
+}
+
 // --set name=value (repeatable): a librdkafka setting to try against the defaults.
 static void ApplySettings(ClientConfig config, string[] args)
 {
@@ -224,6 +268,6 @@ static string? ArgAfter(string[] args, string name) =>
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | produce --bootstrap B [--events N] [--plain | --structured] [--prebuilt] [--set name=value]");
+    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | records [--events N] | produce --bootstrap B [--events N] [--plain | --structured] [--prebuilt] [--set name=value]");
     return 2;
 }
