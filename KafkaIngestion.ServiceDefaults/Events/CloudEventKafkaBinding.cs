@@ -56,9 +56,9 @@ public static class CloudEventKafkaBinding
         {
             SpecVersionValue,
             { IdHeader, Encoding.UTF8.GetBytes(ingestEvent.Id) },
-            { TypeHeader, Encoding.UTF8.GetBytes(ingestEvent.Type) },
-            { SourceHeader, Encoding.UTF8.GetBytes(ingestEvent.Source) },
-            { TimeHeader, Encoding.UTF8.GetBytes(ingestEvent.Time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)) },
+            Repeated(ref t_lastType, TypeHeader, ingestEvent.Type),
+            Repeated(ref t_lastSource, SourceHeader, ingestEvent.Source),
+            { TimeHeader, TimeBytes(ingestEvent.Time) },
             ingestEvent.DataContentType == IngestEvent.JsonContentType
                 ? JsonContentTypeValue
                 : new Header(ContentTypeHeader, Encoding.UTF8.GetBytes(ingestEvent.DataContentType)),
@@ -85,6 +85,32 @@ public static class CloudEventKafkaBinding
             Value = ingestEvent.Data,
             Headers = headers,
         };
+    }
+
+    // The events of a batch mostly share their type and source: the last header of each (headers
+    // are immutable, and the client copies them) is reused rather than encoded again.
+    [ThreadStatic]
+    private static (string Value, Header Header) t_lastType;
+
+    [ThreadStatic]
+    private static (string Value, Header Header) t_lastSource;
+
+    private static Header Repeated(ref (string Value, Header Header) last, string name, string value)
+    {
+        if (!string.Equals(last.Value, value, StringComparison.Ordinal))
+        {
+            last = (value, new Header(name, Encoding.UTF8.GetBytes(value)));
+        }
+
+        return last.Header;
+    }
+
+    // Round-trip ("O") form of the UTC time, formatted straight into the header's bytes.
+    private static byte[] TimeBytes(DateTimeOffset time)
+    {
+        var bytes = new byte[33];
+        time.ToUniversalTime().TryFormat(bytes, out _, "O", CultureInfo.InvariantCulture);
+        return bytes;
     }
 
     /// <summary>
