@@ -79,12 +79,13 @@ internal sealed partial class EventPublisher(
         using var activity = KafkaTelemetry.StartSend(Topic, events.Count);
         var traceHeaders = KafkaTelemetry.ContextHeaders(activity);
         var index = 0;
+        var contentMode = options.Value.KafkaContentMode;
         counters.AddInFlight(events.Count);
         try
         {
             for (; index < events.Count; index++)
             {
-                var message = CloudEventKafkaBinding.ToMessage(events[index]);
+                var message = CloudEventKafkaBinding.ToMessage(events[index], contentMode);
                 foreach (var header in traceHeaders)
                 {
                     message.Headers.Add(header);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KafkaIngestion.Events;
 
 namespace KafkaIngestion.Api;
 
@@ -15,6 +16,15 @@ internal sealed class IngestionOptions : IValidatableObject
     [Required, MinLength(1)]
     public string DefaultSource { get; set; } = "/register_event";
 
+    /// <summary>
+    /// How events are laid out in their Kafka records (CloudEvents Kafka binding): <c>Binary</c>,
+    /// attributes as <c>ce_*</c> headers and the data as the value, or <c>Structured</c>, the whole
+    /// event as one JSON value with a single <c>content-type</c> header, which the client hands to
+    /// librdkafka with far fewer native calls (BENCHMARKS.md). The consumer reads both, record by record.
+    /// </summary>
+    [EnumDataType(typeof(KafkaContentMode))]
+    public KafkaContentMode KafkaContentMode { get; set; } = KafkaContentMode.Binary;
+
     /// <summary>Largest request body; larger ones get 413.</summary>
     [Range(1024, 256 * 1024 * 1024)]
     public int MaxRequestBytes { get; set; } = 8 * 1024 * 1024;
@@ -24,7 +34,7 @@ internal sealed class IngestionOptions : IValidatableObject
     public int MaxEventBytes { get; set; } = 900 * 1024;
 
     /// <summary>
-    /// Largest Kafka record one event may become: data, key and <c>ce_*</c> headers plus
+    /// Largest Kafka record one event may become: data, key and attributes (headers or JSON) plus
     /// <see cref="Input.EventDraft.RecordOverheadBytes"/>. Larger events are refused as invalid
     /// (400, or "rejected" in a batch) instead of failing at the broker on every resend. It is
     /// also the producer's message.max.bytes; the default is Kafka's own default. Raise it only

@@ -5,10 +5,12 @@ namespace KafkaIngestion.Api.Input;
 
 /// <summary>What the request said about the defaults the API fills in, and its limits.</summary>
 /// <param name="MaxRecordBytes">
-/// Largest Kafka record an event may become (key, data and <c>ce_*</c> headers, with room for
-/// the trace context and the record's framing); 0 leaves it unchecked.
+/// Largest Kafka record an event may become (key, data and attributes, with room for the trace
+/// context and the record's framing); 0 leaves it unchecked.
 /// </param>
-internal readonly record struct EventDefaults(string Source, DateTimeOffset Now, int MaxEventBytes, int MaxRecordBytes = 0);
+/// <param name="ContentMode">How the record will be laid out, which decides its size.</param>
+internal readonly record struct EventDefaults(string Source, DateTimeOffset Now, int MaxEventBytes, int MaxRecordBytes = 0,
+    KafkaContentMode ContentMode = KafkaContentMode.Binary);
 
 /// <summary>
 /// The attributes of one event as read from a request (any of the three CloudEvents HTTP
@@ -188,7 +190,7 @@ internal sealed class EventDraft
         // Each attribute may be within its limit and the whole still too large for one Kafka
         // record; the broker would refuse it on every resend, so it is refused here, as invalid.
         if (defaults.MaxRecordBytes > 0
-            && CloudEventKafkaBinding.RecordSize(ingestEvent) + RecordOverheadBytes is var recordSize
+            && CloudEventKafkaBinding.RecordSize(ingestEvent, defaults.ContentMode) + RecordOverheadBytes is var recordSize
             && recordSize > defaults.MaxRecordBytes)
         {
             problems.Add(prefix + "$", $"The event would be a Kafka record of {recordSize} bytes (data, key and attributes); at most {defaults.MaxRecordBytes} are allowed.");

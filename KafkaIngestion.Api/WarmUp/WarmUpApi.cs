@@ -31,13 +31,13 @@ internal static class WarmUpApi
 
         var settings = options.Value;
         using var body = await RequestBody.ReadAsync(context.Request, settings.MaxRequestBytes, cancellationToken);
-        var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes);
+        var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes, settings.KafkaContentMode);
         if (body.TooLarge || EventJsonReader.ReadSingle(body.Span, EventJsonShape.Simple, defaults).Events is not [{ } ingestEvent])
         {
             return TypedResults.BadRequest();
         }
 
-        _ = CloudEventKafkaBinding.ToMessage(ingestEvent);
+        _ = CloudEventKafkaBinding.ToMessage(ingestEvent, settings.KafkaContentMode);
         return TypedResults.Accepted((string?)null, new EventAccepted(ingestEvent.Id, settings.Topic, Partition: 0, Offset: 0));
     }
 }

@@ -5,9 +5,11 @@ using Confluent.Kafka;
 namespace KafkaIngestion.Events;
 
 /// <summary>
-/// The CloudEvents 1.0 Kafka protocol binding in binary content mode: context attributes as
-/// <c>ce_*</c> headers, the payload as the record value, the partition key as the record key.
-/// The one place that writes and reads event records; the api, consumer and tests all use it.
+/// The CloudEvents 1.0 Kafka protocol binding. Binary content mode: context attributes as
+/// <c>ce_*</c> headers, the payload as the record value. Structured content mode: the whole
+/// event as one JSON value with a single <c>content-type</c> header. Either way the partition
+/// key is the record key. The one place that writes and reads event records; the api, consumer
+/// and tests all use it, and a reader takes both modes, record by record.
 /// </summary>
 public static class CloudEventKafkaBinding
 {
@@ -23,21 +25,40 @@ public static class CloudEventKafkaBinding
     public const string DataSchemaHeader = "ce_dataschema";
     public const string ContentTypeHeader = "content-type";
 
+    /// <summary>The <c>content-type</c> of a structured-mode record (Kafka binding, section 3.3.1).</summary>
+    public const string StructuredContentType = "application/cloudevents+json; charset=UTF-8";
+
+    // Any content-type with this prefix (any case) marks a structured-mode record (Kafka binding, section 3).
+    private static readonly byte[] CloudEventsMediaTypePrefix = "application/cloudevents"u8.ToArray();
+    private static readonly byte[] JsonEventFormat = "application/cloudevents+json"u8.ToArray();
+
+    internal static readonly AttributeNames HeaderNames = new("header", SpecVersionHeader, IdHeader, TypeHeader, SourceHeader, SubjectHeader, DataSchemaHeader, ContentTypeHeader);
+
     // Headers are immutable, so the ones every JSON event carries are shared, not rebuilt per event.
     private static readonly Header SpecVersionValue = new(SpecVersionHeader, Encoding.UTF8.GetBytes(SpecVersion));
     private static readonly Header JsonContentTypeValue = new(ContentTypeHeader, Encoding.UTF8.GetBytes(IngestEvent.JsonContentType));
+    private static readonly Header StructuredContentTypeValue = new(ContentTypeHeader, Encoding.UTF8.GetBytes(StructuredContentType));
 
-    public static Message<string?, byte[]> ToMessage(IngestEvent ingestEvent)
+    public static Message<string?, byte[]> ToMessage(IngestEvent ingestEvent, KafkaContentMode mode = KafkaContentMode.Binary)
     {
         ArgumentNullException.ThrowIfNull(ingestEvent);
+        if (mode == KafkaContentMode.Structured)
+        {
+            return new Message<string?, byte[]>
+            {
+                Key = ingestEvent.Key,
+                Value = CloudEventJsonWriter.Write(ingestEvent),
+                Headers = [StructuredContentTypeValue],
+            };
+        }
 
         var headers = new Headers
         {
             SpecVersionValue,
             { IdHeader, Encoding.UTF8.GetBytes(ingestEvent.Id) },
-            { TypeHeader, Encoding.UTF8.GetBytes(ingestEvent.Type) },
-            { SourceHeader, Encoding.UTF8.GetBytes(ingestEvent.Source) },
-            { TimeHeader, Encoding.UTF8.GetBytes(ingestEvent.Time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)) },
+            Repeated(ref t_lastType, TypeHeader, ingestEvent.Type),
+            Repeated(ref t_lastSource, SourceHeader, ingestEvent.Source),
+            { TimeHeader, TimeBytes(ingestEvent.Time) },
             ingestEvent.DataContentType == IngestEvent.JsonContentType
                 ? JsonContentTypeValue
                 : new Header(ContentTypeHeader, Encoding.UTF8.GetBytes(ingestEvent.DataContentType)),
@@ -66,15 +87,48 @@ public static class CloudEventKafkaBinding
         };
     }
 
+    // The events of a batch mostly share their type and source: the last header of each (headers
+    // are immutable, and the client copies them) is reused rather than encoded again.
+    [ThreadStatic]
+    private static (string Value, Header Header) t_lastType;
+
+    [ThreadStatic]
+    private static (string Value, Header Header) t_lastSource;
+
+    private static Header Repeated(ref (string Value, Header Header) last, string name, string value)
+    {
+        if (!string.Equals(last.Value, value, StringComparison.Ordinal))
+        {
+            last = (value, new Header(name, Encoding.UTF8.GetBytes(value)));
+        }
+
+        return last.Header;
+    }
+
+    // Round-trip ("O") form of the UTC time, formatted straight into the header's bytes.
+    private static byte[] TimeBytes(DateTimeOffset time)
+    {
+        var bytes = new byte[33];
+        time.ToUniversalTime().TryFormat(bytes, out _, "O", CultureInfo.InvariantCulture);
+        return bytes;
+    }
+
     /// <summary>
     /// The bytes the record of <paramref name="ingestEvent"/> holds: key, value, and every
-    /// header's name and value, as <see cref="ToMessage"/> writes them. Kafka limits a record's
-    /// size (message.max.bytes); the API checks against this before it produces, so an event too
-    /// large for the broker is refused as invalid rather than failing at the broker.
+    /// header's name and value, as <see cref="ToMessage"/> writes them in <paramref name="mode"/>.
+    /// Kafka limits a record's size (message.max.bytes); the API checks against this before it
+    /// produces, so an event too large for the broker is refused as invalid rather than failing
+    /// at the broker.
     /// </summary>
-    public static int RecordSize(IngestEvent ingestEvent)
+    public static int RecordSize(IngestEvent ingestEvent, KafkaContentMode mode = KafkaContentMode.Binary)
     {
         ArgumentNullException.ThrowIfNull(ingestEvent);
+        if (mode == KafkaContentMode.Structured)
+        {
+            return (ingestEvent.Key is { } recordKey ? Encoding.UTF8.GetByteCount(recordKey) : 0)
+                + ContentTypeHeader.Length + StructuredContentType.Length
+                + CloudEventJsonWriter.Size(ingestEvent);
+        }
 
         var size = ingestEvent.Data.Length
             + (ingestEvent.Key is { } key ? Encoding.UTF8.GetByteCount(key) : 0)
@@ -104,12 +158,58 @@ public static class CloudEventKafkaBinding
     }
 
     /// <summary>
-    /// Reads an event record. Returns false with a reason when a required attribute is missing
-    /// or malformed, so that the caller can dead-letter the record instead of guessing.
+    /// Reads an event record in either content mode, decided per record as the binding says: a
+    /// <c>content-type</c> header starting with <c>application/cloudevents</c> means structured
+    /// mode, anything else binary. Returns false with a reason when a required attribute is
+    /// missing or malformed, so that the caller can dead-letter the record instead of guessing.
     /// </summary>
     public static bool TryRead(Message<string?, byte[]> message, out IngestEvent? ingestEvent, out string? error)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ingestEvent = null;
+        if (StructuredContentTypeOf(message) is { } format)
+        {
+            var json = JsonEventFormat.Length;
+            if (format.Length < json || !System.Text.Ascii.EqualsIgnoreCase(format.AsSpan(0, json), JsonEventFormat)
+                || (format.Length > json && format[json] is not ((byte)';' or (byte)' ')))
+            {
+                // Another event format (e.g. +avro): this reader knows only JSON.
+                error = $"unsupported event format '{Decode(format)}'";
+                return false;
+            }
+
+            return CloudEventJsonReader.TryRead(message, out ingestEvent, out error);
+        }
+
+        return TryReadBinary(message, out ingestEvent, out error);
+    }
+
+    /// <returns>The <c>content-type</c> of a structured-mode record; null for a binary-mode one.</returns>
+    private static byte[]? StructuredContentTypeOf(Message<string?, byte[]> message)
+    {
+        if (message.Headers is not { } headers)
+        {
+            return null;
+        }
+
+        for (var i = headers.Count - 1; i >= 0; i--)
+        {
+            if (headers[i].Key == ContentTypeHeader)
+            {
+                var value = headers[i].GetValueBytes();
+                var prefix = CloudEventsMediaTypePrefix.Length;
+                return value is not null && value.Length >= prefix
+                    && System.Text.Ascii.EqualsIgnoreCase(value.AsSpan(0, prefix), CloudEventsMediaTypePrefix)
+                        ? value
+                        : null;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryReadBinary(Message<string?, byte[]> message, out IngestEvent? ingestEvent, out string? error)
+    {
         ingestEvent = null;
 
         string? specVersion = null, id = null, type = null, source = null, subject = null, dataSchema = null;
@@ -138,23 +238,9 @@ public static class CloudEventKafkaBinding
             }
         }
 
-        if (specVersion != SpecVersion)
+        error = CheckAttributes(HeaderNames, specVersion, id, type, source, subject, dataSchema, contentType, message.Key);
+        if (error is not null)
         {
-            error = specVersion is null ? $"missing header {SpecVersionHeader}" : $"unsupported {SpecVersionHeader} '{specVersion}'";
-            return false;
-        }
-
-        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(type) || string.IsNullOrEmpty(source))
-        {
-            error = $"missing one of the required headers {IdHeader}, {TypeHeader}, {SourceHeader}";
-            return false;
-        }
-
-        if (FirstWithControlCharacters((IdHeader, id), (TypeHeader, type), (SourceHeader, source), (SubjectHeader, subject),
-                (DataSchemaHeader, dataSchema), (ContentTypeHeader, contentType), ("key", message.Key)) is { } withControl)
-        {
-            // Nothing the API accepts has them; stores (PostgreSQL text) refuse some of them.
-            error = $"{withControl} contains control characters";
             return false;
         }
 
@@ -169,7 +255,7 @@ public static class CloudEventKafkaBinding
             return false;
         }
 
-        ingestEvent = new IngestEvent(id, type, source, message.Key, time, message.Value ?? [], contentType)
+        ingestEvent = new IngestEvent(id!, type!, source!, message.Key, time, message.Value ?? [], contentType)
         {
             Subject = subject,
             DataSchema = dataSchema,
@@ -177,6 +263,30 @@ public static class CloudEventKafkaBinding
         };
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// What every event must have, in either mode: CloudEvents 1.0, the required attributes, and
+    /// no control characters (nothing the API accepts has them; stores such as PostgreSQL refuse some).
+    /// </summary>
+    /// <returns>The reason the attributes do not make an event; null when they do.</returns>
+    internal static string? CheckAttributes(AttributeNames names, string? specVersion, string? id, string? type, string? source,
+        string? subject, string? dataSchema, string? contentType, string? key)
+    {
+        if (specVersion != SpecVersion)
+        {
+            return specVersion is null ? $"missing {names.Kind} {names.SpecVersion}" : $"unsupported {names.SpecVersion} '{specVersion}'";
+        }
+
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(type) || string.IsNullOrEmpty(source))
+        {
+            return $"missing one of the required {names.Kind}s {names.Id}, {names.Type}, {names.Source}";
+        }
+
+        return FirstWithControlCharacters((names.Id, id), (names.Type, type), (names.Source, source), (names.Subject, subject),
+                (names.DataSchema, dataSchema), (names.ContentType, contentType), ("key", key)) is { } withControl
+            ? $"{withControl} contains control characters"
+            : null;
     }
 
     private static string Decode(byte[] bytes) => Encoding.UTF8.GetString(bytes);
@@ -198,3 +308,6 @@ public static class CloudEventKafkaBinding
         return null;
     }
 }
+
+/// <summary>What a mode calls each attribute, for the reasons a record is refused.</summary>
+internal sealed record AttributeNames(string Kind, string SpecVersion, string Id, string Type, string Source, string Subject, string DataSchema, string ContentType);

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using KafkaIngestion.Api;
+using KafkaIngestion.EmbeddedKafka;
 using KafkaIngestion.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -57,12 +58,38 @@ public sealed class EventPublisherTests
         Assert.Equal(0, counters.InFlight);
     }
 
+    [Fact]
+    public async Task InStructuredModeEachRecordTheBrokerStoredIsTheWholeEventAsJson()
+    {
+        await using var broker = EmbeddedKafkaBroker.Start([new KafkaTopic("events", 1)], 0, NullLogger.Instance);
+        var settings = new IngestionOptions { KafkaContentMode = KafkaContentMode.Structured };
+        using var producer = Producer(settings, messageMaxBytes: 1_000_000, messageTimeout: TimeSpan.FromSeconds(30), broker.BootstrapServers);
+        var (publisher, _) = Publisher(producer, settings);
+        IngestEvent[] events = [Event("""{"n":1}"""u8.ToArray()), Event("""{"n":2}"""u8.ToArray())];
+
+        var outcomes = await publisher.PublishAsync(events, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(outcomes, o => Assert.True(o.Stored, o.Reason));
+        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "test-read" }).Build();
+        for (var i = 0; i < events.Length; i++)
+        {
+            consumer.Assign(new TopicPartitionOffset("events", outcomes[i].Partition, outcomes[i].Offset));
+            var record = consumer.Consume(TimeSpan.FromSeconds(10));
+            Assert.NotNull(record);
+            Assert.True(record.Message.Headers.TryGetLastBytes("content-type", out var contentType));
+            Assert.Equal(CloudEventKafkaBinding.StructuredContentType, System.Text.Encoding.UTF8.GetString(contentType));
+            Assert.True(CloudEventKafkaBinding.TryRead(record.Message, out var read, out var error), error);
+            Assert.Equal(events[i].Id, read!.Id);
+            Assert.Equal(events[i].Data, read.Data);
+        }
+    }
+
     private static IngestEvent Event(byte[] data) =>
         new(Guid.CreateVersion7().ToString(), "test.event", "/tests", "key", DateTimeOffset.UtcNow, data);
 
-    private static IProducer<string?, byte[]> Producer(IngestionOptions settings, int messageMaxBytes, TimeSpan messageTimeout)
+    private static IProducer<string?, byte[]> Producer(IngestionOptions settings, int messageMaxBytes, TimeSpan messageTimeout, string bootstrap = UnreachableBroker)
     {
-        var config = new ProducerConfig { BootstrapServers = UnreachableBroker };
+        var config = new ProducerConfig { BootstrapServers = bootstrap };
         using (var services = new ServiceCollection().AddSingleton(Options.Create(settings)).BuildServiceProvider())
         {
             EventPublisher.ConfigureProducerDefaults(services, config);

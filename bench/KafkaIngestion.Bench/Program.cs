@@ -12,10 +12,15 @@ using KafkaIngestion.Events;
 //   consume --bootstrap B --events N
 //                     the consumer's read path alone (its consumer settings, every record read
 //                     as an event), no store: the most events per second reading allows
-//   produce --bootstrap B --events N [--plain]
+//   records --events N the managed cost of turning an event into a record in each content mode
+//                     (ToMessage, and TryRead of the result), no Kafka: ns and bytes allocated per record
+//   produce --bootstrap B --events N [--plain | --structured] [--prebuilt]
 //                     the API's records (same headers, same producer settings) written with
 //                     no HTTP at all: the most events per second the Kafka client path allows;
-//                     --plain writes key and value only, no headers: the client's bare ceiling
+//                     --plain writes key and value only, no headers: the client's bare ceiling;
+//                     --structured writes them in CloudEvents structured mode (one header);
+//                     --prebuilt builds every record before the clock starts: what is left is
+//                     Confluent.Kafka's and librdkafka's own cost per record
 var mode = args.FirstOrDefault();
 return mode switch
 {
@@ -24,6 +29,7 @@ return mode switch
     "produce" => await RunProduceAsync(args),
     "store" => RunStore(args),
     "consume" => RunConsume(args),
+    "records" => RunRecords(args),
     _ => Usage(),
 };
 
@@ -63,6 +69,8 @@ static async Task<int> RunProduceAsync(string[] args)
     var bootstrap = ArgAfter(args, "--bootstrap") ?? "localhost:19092";
     var count = int.Parse(ArgAfter(args, "--events") ?? "1000000", System.Globalization.CultureInfo.InvariantCulture);
     var plain = args.Contains("--plain");
+    var mode = args.Contains("--structured") ? KafkaContentMode.Structured : KafkaContentMode.Binary;
+    var prebuilt = args.Contains("--prebuilt");
     var config = new ProducerConfig
     {
         BootstrapServers = bootstrap,
@@ -80,6 +88,15 @@ static async Task<int> RunProduceAsync(string[] args)
     var now = DateTimeOffset.UtcNow;
 
     // Events are built the way the API builds them, but outside the timed loop's HTTP parsing.
+    Message<string?, byte[]> Record(int i)
+    {
+        var ingestEvent = new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", now, data);
+        return plain
+            ? new Message<string?, byte[]> { Key = ingestEvent.Key, Value = data }
+            : CloudEventKafkaBinding.ToMessage(ingestEvent, mode);
+    }
+
+    var records = prebuilt ? Enumerable.Range(0, count).Select(Record).ToArray() : null;
     var stopwatch = System.Diagnostics.Stopwatch.StartNew();
     var delivered = 0L;
     var failed = 0L;
@@ -88,10 +105,7 @@ static async Task<int> RunProduceAsync(string[] args)
     var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     for (var i = 0; i < count; i++)
     {
-        var ingestEvent = new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", now, data);
-        var message = plain
-            ? new Message<string?, byte[]> { Key = ingestEvent.Key, Value = data }
-            : CloudEventKafkaBinding.ToMessage(ingestEvent);
+        var message = records?[i] ?? Record(i);
         while (true)
         {
             try
@@ -119,7 +133,8 @@ static async Task<int> RunProduceAsync(string[] args)
 
     await done.Task;
     stopwatch.Stop();
-    Console.WriteLine($"PRODUCED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} {(plain ? "plain records (no headers)" : "events")}, {failed} failed, {stopwatch.Elapsed.TotalSeconds:F2} s)");
+    var what = plain ? "plain records (no headers)" : $"events, {mode.ToString().ToLowerInvariant()} mode";
+    Console.WriteLine($"PRODUCED={count / stopwatch.Elapsed.TotalSeconds:F0} events/s ({count} {what}{(prebuilt ? ", built before timing" : "")}, {failed} failed, {stopwatch.Elapsed.TotalSeconds:F2} s)");
     return failed == 0 ? 0 : 1;
 }
 
@@ -198,6 +213,47 @@ static int RunConsume(string[] args)
     return read == count && invalid == 0 ? 0 : 1;
 }
 
+static int RunRecords(string[] args)
+{
+    var count = int.Parse(ArgAfter(args, "--events") ?? "1000000", System.Globalization.CultureInfo.InvariantCulture);
+    var data = """{"orderId":1001,"amount":25.5,"currency":"EUR"}"""u8.ToArray();
+    var events = Enumerable.Range(0, count)
+        .Select(i => new IngestEvent(Guid.CreateVersion7().ToString(), "order.created", "urn:bench", $"customer-{i % 1000}", DateTimeOffset.UtcNow, data))
+        .ToArray();
+    foreach (var mode in Enum.GetValues<KafkaContentMode>())
+    {
+        var messages = new Message<string?, byte[]>[count];
+        for (var round = 0; round < 2; round++) // the first warms up (tiered JIT)
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < count; i++)
+            {
+                messages[i] = CloudEventKafkaBinding.ToMessage(events[i], mode);
+            }
+
+            var write = stopwatch.Elapsed;
+            var writeBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            var invalid = 0;
+            stopwatch.Restart();
+            foreach (var message in messages)
+            {
+                invalid += CloudEventKafkaBinding.TryRead(message, out _, out _) ? 0 : 1;
+            }
+
+            var read = stopwatch.Elapsed;
+            if (round == 1)
+            {
+                var size = messages.Average(m => m.Value.Length + m.Headers.Sum(h => h.Key.Length + h.GetValueBytes().Length));
+                Console.WriteLine($"RECORDS {mode}: ToMessage {write.TotalNanoseconds / count:F0} ns, {writeBytes / count} B allocated; TryRead {read.TotalNanoseconds / count:F0} ns; "
+                    + $"{messages[0].Headers.Count} header(s), {size:F0} B of value and headers per record; {invalid} unreadable");
+            }
+        }
+    }
+
+    return 0;
+}
+
 // --set name=value (repeatable): a librdkafka setting to try against the defaults.
 static void ApplySettings(ClientConfig config, string[] args)
 {
@@ -212,6 +268,6 @@ static string? ArgAfter(string[] args, string name) =>
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | produce --bootstrap B [--events N] [--plain] [--set name=value]");
+    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | records [--events N] | produce --bootstrap B [--events N] [--plain | --structured] [--prebuilt] [--set name=value]");
     return 2;
 }
