@@ -49,7 +49,8 @@ internal sealed class TraceRateLimiter
             _last = now;
             if (_tokens < 1)
             {
-                Volatile.Write(ref _emptyUntil, now + (long)Math.Ceiling((1 - _tokens) / _tokensPerTick));
+                // Rounded down: at that moment the lock decides, exactly as before.
+                Volatile.Write(ref _emptyUntil, now + (long)((1 - _tokens) / _tokensPerTick));
                 return false;
             }
 
