@@ -21,7 +21,7 @@ builder.Services.AddOptions<ConsumerOptions>()
 builder.Services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ConsumerOptions>>((host, consumer) =>
     host.ShutdownTimeout = consumer.Value.DrainTimeout + TimeSpan.FromSeconds(15));
 
-builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults,
+builder.AddKafkaConsumer<string?, byte[]>("kafka", ConsumerDefaults.Configure,
     (services, consumer) => consumer
         .SetPartitionsRevokedHandler((revokedFrom, partitions) =>
             services.GetRequiredService<EventConsumerWorker>().OnPartitionsRevoked(revokedFrom, partitions))
