@@ -1,6 +1,6 @@
 namespace KafkaIngestion.Consumer;
 
-/// <summary>What the consumer did since it started. Written by the consume thread, read by HTTP requests.</summary>
+/// <summary>What the consumer did since it started. Written by the consume and store threads, read by HTTP requests.</summary>
 internal sealed class ConsumerCounters
 {
     private long _processed;

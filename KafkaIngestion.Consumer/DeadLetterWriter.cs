@@ -48,8 +48,9 @@ internal sealed partial class DeadLetterWriter(
         {
             try
             {
-                // Blocking on purpose: this runs on the consume thread, which must not move on
-                // until the record is safe in the dead-letter topic.
+                // Blocking on purpose: this runs on the consume thread (records that are not
+                // valid events) or on the store thread (events the store keeps refusing), and
+                // neither may move on until the record is safe in the dead-letter topic.
                 producer.ProduceAsync(options.Value.DeadLetterTopic, message, cancellationToken).GetAwaiter().GetResult();
                 LogDeadLettered(logger, record.TopicPartitionOffset, reason);
                 // The record's value only with Telemetry:LogPayloads, at Debug.

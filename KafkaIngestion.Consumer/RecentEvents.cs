@@ -6,7 +6,7 @@ namespace KafkaIngestion.Consumer;
 
 /// <summary>
 /// The newest events this consumer stored, kept in memory for the API's web console, which asks
-/// once a second. A ring costs the consume thread a few writes per batch; asking the store for
+/// once a second. A ring costs the store thread a few writes per batch; asking the store for
 /// its newest rows instead would scan the whole table every second (nothing indexes
 /// <c>processed_at</c>, and an index would tax every insert on the hot path).
 /// </summary>
@@ -21,7 +21,7 @@ internal sealed class RecentEvents
     private readonly Lock _lock = new();
     private long _added;
 
-    /// <summary>Called by the consume thread once a batch (or one event of it) is stored.</summary>
+    /// <summary>Called by the store thread once a batch (or one event of it) is stored.</summary>
     public void Record(IReadOnlyList<ConsumedEvent> stored, DateTimeOffset storedAt)
     {
         // Only a batch's last events can be among the newest: the rest would be overwritten at once.

@@ -27,7 +27,7 @@ internal static class ConsumerExtensions
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ConsumerOptions>>((host, consumer) =>
             host.ShutdownTimeout = consumer.Value.DrainTimeout + TimeSpan.FromSeconds(15));
 
-        builder.AddKafkaConsumer<string?, byte[]>("kafka", EventConsumerWorker.ConfigureConsumerDefaults,
+        builder.AddKafkaConsumer<string?, byte[]>("kafka", ConsumerDefaults.Configure,
             (services, consumer) => consumer
                 .SetPartitionsRevokedHandler((revokedFrom, partitions) =>
                     services.GetRequiredService<EventConsumerWorker>().OnPartitionsRevoked(revokedFrom, partitions))

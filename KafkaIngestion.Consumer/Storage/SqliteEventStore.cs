@@ -195,7 +195,7 @@ internal sealed class SqliteEventStore : IEventStore, IDisposable
 
     private Dictionary<string, int> LookupOnReader(IReadOnlyList<string> ids)
     {
-        // A connection of its own: lookups come from HTTP requests while the consume thread writes.
+        // A connection of its own: lookups come from HTTP requests while the store thread writes.
         using var reader = new SqliteConnection(_connectionString);
         reader.Open();
         using var select = reader.CreateCommand();

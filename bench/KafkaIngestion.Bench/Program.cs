@@ -174,7 +174,7 @@ static int RunConsume(string[] args)
     var bootstrap = ArgAfter(args, "--bootstrap") ?? "localhost:19092";
     var count = int.Parse(ArgAfter(args, "--events") ?? "300000", System.Globalization.CultureInfo.InvariantCulture);
     var config = new ConsumerConfig { BootstrapServers = bootstrap };
-    KafkaIngestion.Consumer.EventConsumerWorker.ConfigureConsumerDefaults(config);
+    KafkaIngestion.Consumer.ConsumerDefaults.Configure(config);
     // A group of its own, so the drain that may follow still finds every record unread.
     config.GroupId = "bench-read-" + Guid.NewGuid().ToString("N");
     ApplySettings(config, args);
