@@ -47,7 +47,8 @@ internal sealed partial class EventPublisher(
     /// Durability first: every in-sync replica must have the event (acks=all) and retries may
     /// not duplicate or reorder it (idempotence). lz4 keeps more events inside a partition's
     /// retention window. A 1 ms linger still batches concurrent requests into one produce
-    /// request; every millisecond more is added to each answer's latency (BENCHMARKS.md).
+    /// request; every millisecond more is added to each answer's latency (BENCHMARKS.md, "What
+    /// the figures say").
     /// The delivery timeout is the API's publish deadline, so no request waits longer.
     /// </summary>
     public static void ConfigureProducerDefaults(IServiceProvider services, ProducerConfig config)
@@ -159,8 +160,9 @@ internal sealed partial class EventPublisher(
     }
 
     /// <summary>
-    /// Collects delivery reports, which arrive on librdkafka's thread in any order. Each event's
-    /// outcome is settled once: by its report, or by the deadline, whichever comes first.
+    /// Collects delivery reports, which arrive in any order on the producer's poll thread
+    /// (Confluent.Kafka's background thread), not the request's. Each event's outcome is settled
+    /// once: by its report, or by the deadline, whichever comes first.
     /// </summary>
     private sealed class PendingDeliveries(int count, IngestionCounters counters, IngestionAnswers answers)
     {

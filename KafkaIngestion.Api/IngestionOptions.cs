@@ -20,7 +20,8 @@ internal sealed class IngestionOptions : IValidatableObject
     /// How events are laid out in their Kafka records (CloudEvents Kafka binding): <c>Binary</c>,
     /// attributes as <c>ce_*</c> headers and the data as the value, or <c>Structured</c>, the whole
     /// event as one JSON value with a single <c>content-type</c> header, which the client hands to
-    /// librdkafka with far fewer native calls (BENCHMARKS.md). The consumer reads both, record by record.
+    /// librdkafka with far fewer native calls (BENCHMARKS.md, "Structured content mode"). The
+    /// consumer reads both, record by record.
     /// </summary>
     [EnumDataType(typeof(KafkaContentMode))]
     public KafkaContentMode KafkaContentMode { get; set; } = KafkaContentMode.Binary;
@@ -45,9 +46,9 @@ internal sealed class IngestionOptions : IValidatableObject
 
     /// <summary>
     /// Request bytes worked on at once; further requests wait (up to <see cref="PublishTimeout"/>)
-    /// and are then answered 503. Bounds the API's memory under any load. Measured on 2 cores
-    /// (BENCHMARKS.md): 1 MiB keeps peak memory under 300 MB with 256 connections sending
-    /// 1,000-event batches, at the same throughput as 16 MiB; more cores may want more.
+    /// and are then answered 503. Bounds the API's memory under any load: memory grows with the
+    /// bytes in flight, not with connections. The default is sized for two cores; see
+    /// BENCHMARKS.md, "What the figures say" (Memory).
     /// </summary>
     [Range(64 * 1024, int.MaxValue)]
     public int MaxInFlightBytes { get; set; } = 1024 * 1024;

@@ -128,8 +128,8 @@ public static class KafkaClientExtensions
         KafkaLog.ClientError(logger, error);
         if (error.IsFatal)
         {
-            // Called on librdkafka's thread, long after the client was built: the probe (which
-            // needs the built client) can be resolved here.
+            // Called on the client's poll (or consume) thread, long after the client was built:
+            // the probe (which needs the built client) can be resolved here.
             services.GetRequiredKeyedService<KafkaBrokerProbe>(probeKey).RecordFatal(error);
         }
     }

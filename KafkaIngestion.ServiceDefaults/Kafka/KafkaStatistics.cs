@@ -5,11 +5,12 @@ namespace KafkaIngestion.ServiceDefaults.Kafka;
 
 /// <summary>
 /// The latest statistics report of one Kafka client (librdkafka emits one every
-/// <c>statistics.interval.ms</c>). librdkafka calls <see cref="Update"/> on its own poll or
-/// consume thread, the thread that also delivers reports and records: that call only keeps the
-/// string. The report is parsed by whoever reads <see cref="Current"/> (the metrics collection,
-/// <c>/get_status</c>), at most once per report, so a slow or failing parse never delays the
-/// client and nothing can throw back into librdkafka.
+/// <c>statistics.interval.ms</c>). <see cref="Update"/> runs on the thread that also delivers
+/// the client's reports and records (a producer's poll thread; for a consumer, inside
+/// <c>Consume</c>, on the consume thread): that call only keeps the string. The report is parsed
+/// by whoever reads <see cref="Current"/> (the metrics collection, <c>/get_status</c>), at most
+/// once per report, so a slow or failing parse never delays the client and nothing can throw
+/// back into librdkafka.
 /// </summary>
 public sealed class KafkaStatistics
 {
@@ -19,7 +20,7 @@ public sealed class KafkaStatistics
     private KafkaStatisticsReport? _current;
     private long _malformed;
 
-    /// <summary>Hands over a report. Called on librdkafka's thread: no parsing, no allocation, no throw.</summary>
+    /// <summary>Hands over a report. Called on the client's poll or consume thread: no parsing, no allocation, no throw.</summary>
     public void Update(string statisticsJson) => Volatile.Write(ref _latest, statisticsJson);
 
     /// <summary>Reports that could not be read (the previous one is kept).</summary>

@@ -8,8 +8,9 @@ namespace KafkaIngestion.ServiceDefaults.Kafka;
 /// Turns the statistics of every Kafka client of a service into OpenTelemetry instruments on the
 /// service's own meter (one meter per service). The instruments are observable: each collection
 /// reads the clients' latest reports (<see cref="KafkaStatistics.Current"/>), so parsing happens
-/// on the collecting thread, never on librdkafka's. Every measurement names its client
-/// (<c>messaging.client.id</c>), as the consumer service runs a consumer and a dead-letter producer.
+/// on the collecting thread, never on a client's poll or consume thread. Every measurement names
+/// its client (<c>messaging.client.id</c>), as the consumer service runs a consumer and a
+/// dead-letter producer.
 /// </summary>
 internal sealed class KafkaStatisticsMetrics
 {
