@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using KafkaIngestion.Api.Input;
 using KafkaIngestion.Events;
 
 namespace KafkaIngestion.Api;
@@ -25,6 +26,9 @@ internal sealed class IngestionOptions : IValidatableObject
     /// </summary>
     [EnumDataType(typeof(KafkaContentMode))]
     public KafkaContentMode KafkaContentMode { get; set; } = KafkaContentMode.Binary;
+
+    /// <summary>The defaults and limits every event read from a request at <paramref name="now"/> is built with.</summary>
+    public EventDefaults EventDefaultsAt(DateTimeOffset now) => new(DefaultSource, now, MaxEventBytes, MaxRecordBytes, KafkaContentMode);
 
     /// <summary>Largest request body; larger ones get 413.</summary>
     [Range(1024, 256 * 1024 * 1024)]

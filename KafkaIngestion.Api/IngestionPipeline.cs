@@ -46,7 +46,7 @@ internal sealed class IngestionPipeline(
                 return answers.BodyTooLarge();
             }
 
-            var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes, settings.KafkaContentMode);
+            var defaults = settings.EventDefaultsAt(timeProvider.GetUtcNow());
             try
             {
                 parsed = read(context.Request, body.Span, defaults, settings);

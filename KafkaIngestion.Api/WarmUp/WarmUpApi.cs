@@ -31,7 +31,7 @@ internal static class WarmUpApi
 
         var settings = options.Value;
         using var body = await RequestBody.ReadAsync(context.Request, settings.MaxRequestBytes, cancellationToken);
-        var defaults = new EventDefaults(settings.DefaultSource, timeProvider.GetUtcNow(), settings.MaxEventBytes, settings.MaxRecordBytes, settings.KafkaContentMode);
+        var defaults = settings.EventDefaultsAt(timeProvider.GetUtcNow());
         if (body.TooLarge || EventJsonReader.ReadSingle(body.Span, EventJsonShape.Simple, defaults).Events is not [{ } ingestEvent])
         {
             return TypedResults.BadRequest();

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 
 namespace KafkaIngestion.Api.WarmUp;
 
@@ -10,21 +11,27 @@ internal sealed class WarmUpState
 {
     public const string TokenHeader = "X-Warm-Up-Token";
 
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-
-    public bool IsDone => _done.Task.IsCompleted;
-
+    private readonly byte[] _tokenBytes;
+    private volatile bool _done;
     private int _requestsSent;
+
+    public WarmUpState()
+    {
+        Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        _tokenBytes = Encoding.ASCII.GetBytes(Token);
+    }
+
+    public string Token { get; }
+
+    public bool IsDone => _done;
 
     public int RequestsSent => Volatile.Read(ref _requestsSent);
 
     public void CountRequest() => Interlocked.Increment(ref _requestsSent);
 
-    public void MarkDone() => _done.TrySetResult();
+    public void MarkDone() => _done = true;
 
     public bool Admits(HttpRequest request) =>
-        !IsDone && request.Headers.TryGetValue(TokenHeader, out var token) && CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.ASCII.GetBytes(token.ToString()), System.Text.Encoding.ASCII.GetBytes(Token));
+        !_done && request.Headers.TryGetValue(TokenHeader, out var token)
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token.ToString()), _tokenBytes);
 }
