@@ -29,5 +29,8 @@ internal static class ConsumerDefaults
         // under a second and then waits idle. Checking again after 50 ms keeps the queue fed;
         // the queue's size limits are unchanged. Figures: BENCHMARKS.md, "Consumer drain rate".
         config.FetchQueueBackoffMs = 50;
+        // librdkafka prefetches up to 64 MiB by default, native memory on top of the managed
+        // heap; a quarter of that still holds a few hundred milliseconds of a full-speed drain.
+        config.QueuedMaxMessagesKbytes = 16 * 1024;
     }
 }

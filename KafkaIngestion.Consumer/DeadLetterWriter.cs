@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using KafkaIngestion.Consumer.Consuming;
 using KafkaIngestion.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -28,18 +29,18 @@ internal sealed partial class DeadLetterWriter(
 
     /// <param name="attempts">How many times processing was tried (1 for records that can never be valid).</param>
     /// <param name="firstFailedAt">When processing first failed.</param>
-    public void Write(ConsumeResult<string?, byte[]> record, string reason, int attempts, DateTimeOffset firstFailedAt, CancellationToken cancellationToken)
+    public void Write(RecordCopy record, string reason, int attempts, DateTimeOffset firstFailedAt, CancellationToken cancellationToken)
     {
         var message = new Message<string?, byte[]>
         {
-            Key = record.Message.Key,
-            Value = record.Message.Value,
-            Headers = CopyHeaders(record.Message.Headers),
+            Key = record.Key,
+            Value = record.Value,
+            Headers = record.UnpackHeaders(),
         };
         message.Headers.Add(ErrorHeader, Encoding.UTF8.GetBytes(reason));
         message.Headers.Add(OriginalTopicHeader, Encoding.UTF8.GetBytes(record.Topic));
-        message.Headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(record.Partition.Value.ToString(CultureInfo.InvariantCulture)));
-        message.Headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(record.Offset.Value.ToString(CultureInfo.InvariantCulture)));
+        message.Headers.Add(OriginalPartitionHeader, Encoding.UTF8.GetBytes(record.Partition.ToString(CultureInfo.InvariantCulture)));
+        message.Headers.Add(OriginalOffsetHeader, Encoding.UTF8.GetBytes(record.Offset.ToString(CultureInfo.InvariantCulture)));
         message.Headers.Add(FailedAtHeader, Encoding.UTF8.GetBytes(firstFailedAt.ToString("O", CultureInfo.InvariantCulture)));
         message.Headers.Add(AttemptsHeader, Encoding.UTF8.GetBytes(attempts.ToString(CultureInfo.InvariantCulture)));
 
@@ -54,7 +55,7 @@ internal sealed partial class DeadLetterWriter(
                 producer.ProduceAsync(options.Value.DeadLetterTopic, message, cancellationToken).GetAwaiter().GetResult();
                 LogDeadLettered(logger, record.TopicPartitionOffset, reason);
                 // The record's value only with Telemetry:LogPayloads, at Debug.
-                payloads.DeadLettered(record.TopicPartitionOffset.ToString(), reason, record.Message.Value);
+                payloads.DeadLettered(record.TopicPartitionOffset.ToString(), reason, record.Value);
                 return;
             }
             catch (ProduceException<string?, byte[]> ex) when (attempt < writeAttempts)
@@ -64,17 +65,6 @@ internal sealed partial class DeadLetterWriter(
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
-    }
-
-    private static Headers CopyHeaders(Headers? source)
-    {
-        var headers = new Headers();
-        foreach (var header in source ?? [])
-        {
-            headers.Add(header.Key, header.GetValueBytes());
-        }
-
-        return headers;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Record {Record} moved to the dead-letter topic: {Reason}")]

@@ -88,7 +88,7 @@ internal sealed class BatchHandOff(
     /// <summary>Partitions were lost: the records in hand are dropped unstored. Returns how many were read and not stored.</summary>
     public int DropInHand()
     {
-        var unstored = _batch.Count + (_ready?.Records.Count ?? 0) + queue.InFlight;
+        var unstored = _batch.Count + (_ready?.RecordCount ?? 0) + queue.InFlight;
         _batch = [];
         _ready = null;
         return unstored;
@@ -179,7 +179,7 @@ internal sealed class BatchHandOff(
             return true;
         }
 
-        ConsumerLog.FinalFlushSkipped(logger, batch.Records.Count, "the store queue did not take it in time");
+        ConsumerLog.FinalFlushSkipped(logger, batch.RecordCount, "the store queue did not take it in time");
         ledger.NotStored(batch.Offsets);
         return false;
     }

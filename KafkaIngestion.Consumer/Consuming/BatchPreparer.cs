@@ -18,7 +18,7 @@ internal sealed class BatchPreparer(DeadLetterWriter deadLetters, ConsumerCounte
     public PendingBatch Prepare(List<ConsumeResult<string?, byte[]>> records, long started, int epoch, CancellationToken cancellationToken)
     {
         var valid = new List<ConsumedEvent>(records.Count);
-        var validRecords = new List<ConsumeResult<string?, byte[]>>(records.Count);
+        var validRecords = new List<RecordCopy>(records.Count);
         var producers = new List<ActivityContext>();
         // Reading every record's trace context is wasted work when no tracer listens.
         var tracing = KafkaTelemetry.IsListening;
@@ -32,15 +32,15 @@ internal sealed class BatchPreparer(DeadLetterWriter deadLetters, ConsumerCounte
             if (CloudEventKafkaBinding.TryRead(record.Message, out var ingestEvent, out var error))
             {
                 valid.Add(new ConsumedEvent(ingestEvent!, record.Partition.Value, record.Offset.Value));
-                validRecords.Add(record);
+                validRecords.Add(RecordCopy.Of(record));
             }
             else
             {
-                deadLetters.Write(record, error!, attempts: 1, timeProvider.GetUtcNow(), cancellationToken);
+                deadLetters.Write(RecordCopy.Of(record), error!, attempts: 1, timeProvider.GetUtcNow(), cancellationToken);
                 counters.RecordDeadLettered();
             }
         }
 
-        return new PendingBatch(records, valid, validRecords, producers, started, BatchOffsets.Of(records, epoch));
+        return new PendingBatch(records.Count, valid, validRecords, producers, started, BatchOffsets.Of(records, epoch));
     }
 }

@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
 using KafkaIngestion.ServiceDefaults.Kafka;
 
@@ -42,7 +41,7 @@ internal sealed class BatchStorer(
                     // Only while draining (or stopping): the batch and every one after it keep
                     // their offsets unstored, so they are read again, in order.
                     queue.Abandon();
-                    ConsumerLog.FinalFlushSkipped(logger, batch.Records.Count, ex.Message);
+                    ConsumerLog.FinalFlushSkipped(logger, batch.RecordCount, ex.Message);
                 }
                 catch (Exception ex)
                 {
@@ -60,8 +59,8 @@ internal sealed class BatchStorer(
     private void Store(PendingBatch batch)
     {
         var valid = batch.Valid;
-        using var activity = KafkaTelemetry.StartProcess(options.Topic, groupId, batch.Producers, batch.Records.Count);
-        if (batch.Records is [var only])
+        using var activity = KafkaTelemetry.StartProcess(options.Topic, groupId, batch.Producers, batch.RecordCount);
+        if (batch.RecordCount == 1 && batch.Offsets.First().Single() is var only)
         {
             KafkaTelemetry.SetRecord(activity, only.Partition.Value, only.Offset.Value);
         }
@@ -105,7 +104,7 @@ internal sealed class BatchStorer(
     /// <see cref="ConsumerOptions.MaxAttempts"/> tries goes to the dead-letter topic, so one bad
     /// event never blocks its partition.
     /// </summary>
-    private StoreResult StoreOneByOne(List<ConsumedEvent> events, List<ConsumeResult<string?, byte[]>> records, string batchError)
+    private StoreResult StoreOneByOne(List<ConsumedEvent> events, List<RecordCopy> records, string batchError)
     {
         var firstFailedAt = timeProvider.GetUtcNow();
         ConsumerLog.Isolating(logger, events.Count, batchError);

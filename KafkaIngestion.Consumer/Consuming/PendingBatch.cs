@@ -1,24 +1,28 @@
 using System.Diagnostics;
-using Confluent.Kafka;
 using KafkaIngestion.Consumer.Storage;
 
 namespace KafkaIngestion.Consumer.Consuming;
 
-/// <summary>A batch on its way to the store: the records (for offsets) and the valid events in them.</summary>
+/// <summary>
+/// A batch on its way to the store: the valid events in it and, index for index, copies of their
+/// records. The records themselves are not kept: once read as events they are dropped, so what
+/// waits in the store queue is as small as the events.
+/// </summary>
 internal sealed class PendingBatch(
-    List<ConsumeResult<string?, byte[]>> records,
+    int recordCount,
     List<ConsumedEvent> valid,
-    List<ConsumeResult<string?, byte[]>> validRecords,
+    List<RecordCopy> validRecords,
     List<ActivityContext> producers,
     long started,
     BatchOffsets offsets)
 {
-    public List<ConsumeResult<string?, byte[]>> Records { get; } = records;
+    /// <summary>How many records the batch was cut from, dead-lettered ones included.</summary>
+    public int RecordCount { get; } = recordCount;
 
     public List<ConsumedEvent> Valid { get; } = valid;
 
     /// <summary>The records of <see cref="Valid"/>, index for index (a refused event is dead-lettered as its record).</summary>
-    public List<ConsumeResult<string?, byte[]>> ValidRecords { get; } = validRecords;
+    public List<RecordCopy> ValidRecords { get; } = validRecords;
 
     /// <summary>Trace contexts of the producers, linked from the process span.</summary>
     public List<ActivityContext> Producers { get; } = producers;

@@ -38,7 +38,7 @@ public sealed class DeadLetterPayloadLogTests
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 
-        writer.Write(record, "missing header ce_id", attempts: 1, DateTimeOffset.UtcNow, timeout.Token);
+        writer.Write(KafkaIngestion.Consumer.Consuming.RecordCopy.Of(record), "missing header ce_id", attempts: 1, DateTimeOffset.UtcNow, timeout.Token);
 
         Assert.Contains(logs.Lines, line => line.Level == LogLevel.Warning && line.Message.Contains("moved to the dead-letter topic", StringComparison.Ordinal));
         var payloadLines = logs.Containing(Marker);
