@@ -6,8 +6,8 @@ namespace KafkaIngestion.Api.Input;
 
 /// <summary>
 /// Decodes a compressed body already read from the wire, into a pooled buffer that never holds
-/// more than the limit and one byte: a body that inflates past the limit stops there, whatever
-/// the rest would have inflated to. Synchronous, from memory: a decoder and its window are held
+/// more than the limit: a body that inflates past the limit stops one byte past it, whatever the
+/// rest would have inflated to. Synchronous, from memory: a decoder and its window are held
 /// only while its thread decodes, never while a client trickles bytes in.
 /// </summary>
 internal static class BodyDecoder
@@ -32,9 +32,7 @@ internal static class BodyDecoder
     /// <param name="startBytes">The buffer's first size: the expected decoded size.</param>
     public static RequestBody Decode(Stream compressed, ContentCoding coding, int maxBytes, long startBytes, Func<long, bool> tryCover)
     {
-        // One byte past the limit tells a body that is over it from one that ends on it.
-        var limit = maxBytes + 1;
-        var capacity = (int)Math.Clamp(startBytes, Math.Min(MinBuffer, limit), limit);
+        var capacity = (int)Math.Clamp(startBytes, Math.Min(MinBuffer, maxBytes), maxBytes);
         if (!tryCover(capacity))
         {
             return RequestBody.MoreRoom(capacity);
@@ -49,13 +47,21 @@ internal static class BodyDecoder
             {
                 if (length == capacity)
                 {
-                    if (capacity == limit)
+                    if (capacity == maxBytes)
                     {
+                        // Full at the limit: one byte more means over it. (Not a buffer of the limit
+                        // and a byte: the pool would hand out one of twice the size.)
+                        Span<byte> probe = stackalloc byte[1];
+                        if (decoder.Read(probe) == 0)
+                        {
+                            return RequestBody.Of(buffer, length);
+                        }
+
                         ArrayPool<byte>.Shared.Return(buffer);
                         return RequestBody.Refused(BodyStatus.TooLarge);
                     }
 
-                    var larger = (int)Math.Min(capacity * 2L, limit);
+                    var larger = (int)Math.Min(capacity * 2L, maxBytes);
                     if (!tryCover(larger))
                     {
                         ArrayPool<byte>.Shared.Return(buffer);
