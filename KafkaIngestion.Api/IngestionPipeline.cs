@@ -39,7 +39,7 @@ internal sealed class IngestionPipeline(
 
         var declared = context.Request.ContentLength;
         using var admission = await budget.AdmitAsync(
-            coding == ContentCoding.Identity || declared is null ? declared : BodyDecoder.ExpectedBytes(declared.Value), cancellationToken);
+            coding == ContentCoding.Identity || declared is null ? declared : CompressionRatios.Shared.ExpectedBytes(coding, declared.Value), cancellationToken);
         if (admission is null)
         {
             return answers.InFlightLimit(context);

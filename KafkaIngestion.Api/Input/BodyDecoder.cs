@@ -12,16 +12,7 @@ namespace KafkaIngestion.Api.Input;
 /// </summary>
 internal static class BodyDecoder
 {
-    /// <summary>
-    /// How much larger than its compressed form a body is assumed to be when it is admitted:
-    /// JSON batches inflate 4 to 20 times. A larger body grows its admission as it inflates.
-    /// </summary>
-    public const int AssumedRatio = 4;
-
     private const int MinBuffer = 4 * 1024;
-
-    /// <summary>What a compressed body of <paramref name="wireBytes"/> is admitted at: itself and what it is expected to inflate to.</summary>
-    public static long ExpectedBytes(long wireBytes) => wireBytes * (1 + AssumedRatio);
 
     /// <summary>
     /// Decodes <paramref name="compressed"/> (a whole body, in memory). Before the buffer grows, <paramref name="tryCover"/> is asked

@@ -77,7 +77,8 @@ internal sealed class RequestBody : IDisposable
             }
 
             // The wire bytes stay held while they are decoded: the admission covers both.
-            var expected = BodyDecoder.ExpectedBytes(wire.Length);
+            var ratios = CompressionRatios.Shared;
+            var expected = ratios.ExpectedBytes(coding, wire.Length);
             while (true)
             {
                 if (!await admission.CoverAsync(expected, cancellationToken))
@@ -87,6 +88,11 @@ internal sealed class RequestBody : IDisposable
 
                 var decoded = BodyDecoder.Decode(new MemoryStream(wire._buffer!, 0, wire.Length, writable: false), coding, maxBytes,
                     expected - wire.Length, bytes => admission.TryCover(wire.Length + bytes));
+                if (decoded.Status == BodyStatus.Read)
+                {
+                    ratios.Observe(coding, wire.Length, decoded.Length);
+                }
+
                 if (decoded.Status != BodyStatus.NeedsRoom)
                 {
                     return decoded;
