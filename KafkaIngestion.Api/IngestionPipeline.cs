@@ -10,9 +10,9 @@ namespace KafkaIngestion.Api;
 internal delegate EventReadResult EventBodyReader(HttpRequest request, ReadOnlySpan<byte> body, EventDefaults defaults, IngestionOptions settings);
 
 /// <summary>
-/// One ingestion request, in order: admit it within the in-flight budget, read (and decode) its body, parse
-/// its events, publish the valid ones, answer. Every answer (and the count kept with it) comes
-/// from <see cref="IngestionAnswers"/>.
+/// One ingestion request, in order: admit it within the in-flight budget, read its body (and
+/// decode it, when compressed), parse its events, publish the valid ones, answer. Every answer
+/// (and the count kept with it) comes from <see cref="IngestionAnswers"/>.
 /// </summary>
 internal sealed class IngestionPipeline(
     EventPublisher publisher,

@@ -4,18 +4,21 @@
 #   1. decompression bombs (1 GiB of zeros in each coding) sent to a freshly started API, one at
 #      a time (answer and time), then BOMBS at once (gzip): the API's resident memory before,
 #      and its peak after;
-#   2. POST /events, CloudEvents batches of BATCH_SIZE (bench/events_batch.lua's events), the same
-#      batch as it is and in each content coding (default level): events acknowledged per second
-#      (the API's accepted counter), body bytes on the wire per event, and the API's CPU time per
-#      event (user + system, from /proc). Codings take turns for ROUNDS rounds.
+#   2. on a new API, POST /events with CloudEvents batches of BATCH_SIZE (bench/events_batch.lua's
+#      events) at CONNECTIONS, then POST /register_event with one event (bench/register_event.lua's)
+#      at SINGLE_CONNECTIONS, each body as it is and in each content coding (default level):
+#      events acknowledged per second (the API's accepted counter), body bytes on the wire per
+#      event, the API's CPU time per event (user + system, from /proc) and its peak memory.
+#      Codings take turns for ROUNDS rounds; the figures are the medians.
 # Ratios are only meaningful within one run: these machines are shared and noisy.
-# Usage: bash bench/compress.sh   (DURATION=15s CONNECTIONS=256 BATCH_SIZE=1000 ROUNDS=2 BOMBS=32
-#        CONTENT_MODE=Binary|Structured)
+# Usage: bash bench/compress.sh   (DURATION=15s CONNECTIONS=64 SINGLE_CONNECTIONS=256 BATCH_SIZE=1000
+#        ROUNDS=2 BOMBS=32 CONTENT_MODE=Binary|Structured CODINGS="identity gzip br zstd deflate")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-15s}
-CONNECTIONS=${CONNECTIONS:-256}
+CONNECTIONS=${CONNECTIONS:-64}
+SINGLE_CONNECTIONS=${SINGLE_CONNECTIONS:-256}
 BATCH_SIZE=${BATCH_SIZE:-1000}
 ROUNDS=${ROUNDS:-2}
 BOMBS=${BOMBS:-32}
@@ -23,7 +26,7 @@ CONTENT_MODE=${CONTENT_MODE:-Binary}
 THREADS=${THREADS:-2}
 BROKER_PORT=${BROKER_PORT:-19092}
 API_URL=http://127.0.0.1:5090
-CODINGS=(identity gzip br zstd deflate)
+read -r -a CODINGS <<< "${CODINGS:-identity gzip br zstd deflate}"
 export API_KEY=bench-key-0123456789abcdef
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -47,10 +50,13 @@ for _ in $(seq 1 100); do grep -q '^BOOTSTRAP=' "$out/broker.log" && break; slee
 bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/broker.log")
 [ -n "$bootstrap" ] || { echo "broker did not start"; cat "$out/broker.log"; exit 1; }
 
-ASPNETCORE_URLS=$API_URL ASPNETCORE_ENVIRONMENT=Production Ingestion__KafkaContentMode="$CONTENT_MODE" \
-  ConnectionStrings__kafka="$bootstrap" Ingestion__ApiKeys__0="$API_KEY" Logging__LogLevel__Default=Warning \
-  dotnet KafkaIngestion.Api/bin/Release/net10.0/KafkaIngestion.Api.dll > "$out/api.log" 2>&1 & api_pid=$!; pids+=($api_pid)
-for _ in $(seq 1 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 "$API_URL/health")" = 200 ] && break; sleep 0.1; done
+start_api() { # log name
+  ASPNETCORE_URLS=$API_URL ASPNETCORE_ENVIRONMENT=Production Ingestion__KafkaContentMode="$CONTENT_MODE" \
+    ConnectionStrings__kafka="$bootstrap" Ingestion__ApiKeys__0="$API_KEY" Logging__LogLevel__Default=Warning \
+    dotnet KafkaIngestion.Api/bin/Release/net10.0/KafkaIngestion.Api.dll > "$out/api-$1.log" 2>&1 & api_pid=$!; pids+=($api_pid)
+  for _ in $(seq 1 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 "$API_URL/health")" = 200 ] && break; sleep 0.1; done
+}
+start_api bombs
 
 mb() { awk -v k="$1" '$1 == k":" {printf "%.0f", $2/1024}' "/proc/$api_pid/status"; }
 cpu_seconds() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$api_pid/stat"; }
@@ -74,46 +80,76 @@ wait "${bomb_pids[@]}"
 many_seconds=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
 many_codes=$(cat "$out"/bomb-many-*.txt | cut -d' ' -f1 | sort | uniq -c | awk '{printf "%s×%s ", $2, $1}')
 rss_peak_bombs=$(mb VmHWM)
+# A new API for the rest: the bombs' pooled buffers would count in its memory.
+kill "$api_pid"; wait "$api_pid" 2>/dev/null || true
+start_api load
 
-echo "== POST /events, batches of $BATCH_SIZE, $CONTENT_MODE mode, $CONNECTIONS connections, $DURATION each, $ROUNDS rounds"
-declare -A events_per_s cpu_us rps p99 non2xx
-for round in $(seq 1 "$ROUNDS"); do
-  for coding in "${CODINGS[@]}"; do
-    encoding=$coding; [ "$coding" = identity ] && encoding=""
-    export BODY_FILE="$out/bodies/batch.$coding" CONTENT_ENCODING=$encoding
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s bench/events_batch_file.lua "$API_URL/events" > /dev/null # warm-up
-    sleep 1
-    before=$(accepted); cpu_before=$(cpu_seconds); start=$(date +%s.%N)
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/events_batch_file.lua "$API_URL/events" > "$out/$coding-$round.txt"
-    end=$(date +%s.%N); cpu_after=$(cpu_seconds); after=$(accepted)
-    events_per_s[$coding]+="$(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", (a-b)/(e-s)}') "
-    cpu_us[$coding]+="$(awk -v a="$after" -v b="$before" -v c0="$cpu_before" -v c1="$cpu_after" 'BEGIN {printf "%.2f", (a > b) ? 1e6*(c1-c0)/(a-b) : 0}') "
-    rps[$coding]+="$(awk '/^Requests\/sec/ {print $2}' "$out/$coding-$round.txt") "
-    p99[$coding]+="$(awk '$1 == "99%" {print $2}' "$out/$coding-$round.txt") "
-    non2xx[$coding]+="$(awk '/Non-2xx/ {print $5}' "$out/$coding-$round.txt" | grep . || echo 0) "
-    echo "   $coding round $round: $(echo "${events_per_s[$coding]}" | awk '{print $NF}') events/s"
+declare -A events_per_s cpu_us p99 non2xx timeouts peak_mb
+measure() { # kind (batch|single) coding round
+  local kind=$1 coding=$2 round=$3 path=/events connections=$CONNECTIONS type=application/cloudevents-batch+json
+  [ "$kind" = single ] && { path=/register_event; connections=$SINGLE_CONNECTIONS; type=application/json; }
+  local key="$kind/$coding" result="$out/$kind-$coding-$round.txt" encoding=$coding
+  [ "$coding" = identity ] && encoding=""
+  export BODY_FILE="$out/bodies/$kind.$coding" CONTENT_ENCODING=$encoding CONTENT_TYPE=$type
+  wrk -t"$THREADS" -c"$connections" -d5s -s bench/body_file.lua "$API_URL$path" > /dev/null # warm-up
+  sleep 1
+  echo 5 > "/proc/$api_pid/clear_refs" # resets VmHWM: the peak below is this run's
+  local before cpu_before start end cpu_after after
+  before=$(accepted); cpu_before=$(cpu_seconds); start=$(date +%s.%N)
+  wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency -s bench/body_file.lua "$API_URL$path" > "$result"
+  end=$(date +%s.%N); cpu_after=$(cpu_seconds); after=$(accepted)
+  events_per_s[$key]+="$(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN {printf "%.0f", (a-b)/(e-s)}') "
+  cpu_us[$key]+="$(awk -v a="$after" -v b="$before" -v c0="$cpu_before" -v c1="$cpu_after" 'BEGIN {printf "%.2f", (a > b) ? 1e6*(c1-c0)/(a-b) : 0}') "
+  p99[$key]+="$(awk '$1 == "99%" {print $2}' "$result") "
+  non2xx[$key]+="$(awk '/Non-2xx/ {print $5}' "$result" | grep . || echo 0) "
+  timeouts[$key]+="$(awk '/Socket errors/ {for (i = 1; i < NF; i++) if ($i == "timeout") print $(i + 1)}' "$result" | tr -d , | grep . || echo 0) "
+  peak_mb[$key]+="$(mb VmHWM) "
+  echo "   $kind $coding round $round: $(echo "${events_per_s[$key]}" | awk '{print $NF}') events/s"
+}
+
+for kind in batch single; do
+  if [ "$kind" = batch ]; then
+    echo "== POST /events, batches of $BATCH_SIZE, $CONTENT_MODE mode, $CONNECTIONS connections, $DURATION each, $ROUNDS rounds"
+  else
+    echo "== POST /register_event, one event per request, $SINGLE_CONNECTIONS connections, $DURATION each, $ROUNDS rounds"
+  fi
+  for round in $(seq 1 "$ROUNDS"); do
+    for coding in "${CODINGS[@]}"; do measure "$kind" "$coding" "$round"; done
   done
 done
-rss_peak=$(mb VmHWM)
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+sum() { awk '{for (i = 1; i <= NF; i++) s += $i} END {print s + 0}'; }
+table() { # kind events-per-body
+  local kind=$1 per=$2 identity_rate
+  identity_rate=$(echo "${events_per_s[$kind/identity]:-}" | median)
+  printf '%-9s %8s %9s %10s %11s %13s %9s %8s %9s %8s\n' coding "body B" "B/event" "events/s" "÷ identity" "API µs/event" "p99 last" non-2xx "timeouts" "peak MB"
+  for coding in "${CODINGS[@]}"; do
+    local key="$kind/$coding" bytes rate
+    bytes=$(stat -c %s "$out/bodies/$kind.$coding")
+    rate=$(echo "${events_per_s[$key]}" | median)
+    printf '%-9s %8s %9.2f %10s %11s %13s %9s %8s %9s %8s\n' "$coding" "$bytes" "$(awk -v b="$bytes" -v n="$per" 'BEGIN {print b/n}')" \
+      "$rate" "$(awk -v r="$rate" -v i="${identity_rate:-0}" 'BEGIN {print (i > 0 ? sprintf("%.2f", r/i) : "-")}')" "$(echo "${cpu_us[$key]}" | median)" \
+      "$(echo "${p99[$key]}" | awk '{print $NF}')" "$(echo "${non2xx[$key]}" | sum)" "$(echo "${timeouts[$key]}" | sum)" \
+      "$(echo "${peak_mb[$key]}" | tr ' ' '\n' | grep . | sort -n | tail -n 1)"
+  done
+  echo "(every round, events/s: $(for c in "${CODINGS[@]}"; do printf '%s [%s] ' "$c" "${events_per_s[$kind/$c]% }"; done))"
+}
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "API alone (Release, default settings, Ingestion:KafkaContentMode=$CONTENT_MODE), batches of $BATCH_SIZE, $CONNECTIONS connections, $DURATION per round"
-identity_bytes=$(stat -c %s "$out/bodies/batch.identity")
-median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-identity_rate=$(echo "${events_per_s[identity]}" | median)
-printf '%-9s %10s %8s %16s %12s %12s %10s %8s\n' coding "body B" "B/event" "events/s" "÷ identity" "API µs/event" "p99" non-2xx
-for coding in "${CODINGS[@]}"; do
-  bytes=$(stat -c %s "$out/bodies/batch.$coding")
-  rate=$(echo "${events_per_s[$coding]}" | median)
-  printf '%-9s %10s %8.2f %16s %12.2f %12s %10s %8s\n' "$coding" "$bytes" "$(awk -v b="$bytes" -v n="$BATCH_SIZE" 'BEGIN {print b/n}')" \
-    "$rate" "$(awk -v r="$rate" -v i="$identity_rate" 'BEGIN {print r/i}')" "$(echo "${cpu_us[$coding]}" | median)" \
-    "$(echo "${p99[$coding]}" | awk '{print $NF}')" "$(echo "${non2xx[$coding]}" | awk '{for (i = 1; i <= NF; i++) s += $i} END {print s + 0}')"
-done
-echo "(events/s and µs/event: median of $ROUNDS rounds; every round: $(for c in "${CODINGS[@]}"; do printf '%s [%s] ' "$c" "${events_per_s[$c]% }"; done))"
-echo "the same batch as JSON is $identity_bytes bytes; request headers add ~0.2 bytes per event"
+echo "API alone (Release, default settings, Ingestion:KafkaContentMode=$CONTENT_MODE), $DURATION per round, medians of $ROUNDS rounds"
+echo
+echo "POST /events, batches of $BATCH_SIZE, $CONNECTIONS connections"
+table batch "$BATCH_SIZE"
+echo
+echo "POST /register_event, one event per request, $SINGLE_CONNECTIONS connections"
+table single 1
 echo
 echo "bombs (1 GiB of zeros each), one at a time to a fresh API: coding, bytes on the wire, status, seconds"
 sed 's/^/  /' "$out/bombs.txt"
 echo "$BOMBS gzip bombs at once: $many_codes in $many_seconds s"
-echo "API resident memory: ${rss_fresh} MB fresh, ${rss_before_many} MB after the single bombs, peak ${rss_peak_bombs} MB after $BOMBS at once; peak ${rss_peak} MB after the batches"
+echo "API resident memory: ${rss_fresh} MB fresh, ${rss_before_many} MB after the single bombs, peak ${rss_peak_bombs} MB with $BOMBS at once"
+echo "(timeouts: requests wrk gave up on after 2 s, still answered and counted by the API; peak MB: the API's highest"
+echo " resident memory during that coding's measured runs, the highest of its rounds, on an API started after the bombs;"
+echo " request headers add ~0.2 bytes per event to a batch, ~150 bytes to a single event)"

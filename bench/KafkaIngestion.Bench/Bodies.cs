@@ -5,8 +5,9 @@ using KafkaIngestion.Http;
 
 /// <summary>
 /// The request bodies bench/compress.sh sends, written once before it measures: the batch of
-/// bench/events_batch.lua in each content coding (each at its default level, as a client's
-/// library would send it), and decompression bombs (1 GiB of zeros) in each.
+/// bench/events_batch.lua and the event of bench/register_event.lua in each content coding (each
+/// at its default level, as a client's library would send it), and decompression bombs (1 GiB
+/// of zeros) in each.
 /// </summary>
 internal static class Bodies
 {
@@ -24,11 +25,15 @@ internal static class Bodies
         }
 
         var batch = Encoding.UTF8.GetBytes(json.Append(']').ToString());
+        // Byte for byte the event of bench/register_event.lua.
+        var single = """{"type":"order.created","key":"customer-42","data":{"orderId":1001,"amount":25.5,"currency":"EUR"}}"""u8.ToArray();
         foreach (var coding in Codings)
         {
             var body = coding.Compress(batch, CompressionLevel.Optimal);
             File.WriteAllBytes(Path.Combine(directory, $"batch.{coding.Name()}"), body);
-            Console.WriteLine($"BODY {coding.Name()} {body.Length}");
+            var one = coding.Compress(single, CompressionLevel.Optimal);
+            File.WriteAllBytes(Path.Combine(directory, $"single.{coding.Name()}"), one);
+            Console.WriteLine($"BODY {coding.Name()} batch {body.Length} single {one.Length}");
         }
 
         var zeros = new byte[1024 * 1024];
