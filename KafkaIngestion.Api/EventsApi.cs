@@ -10,6 +10,10 @@ internal static class EventsApi
     public const string StructuredMediaType = "application/cloudevents+json";
     public const string BatchMediaType = "application/cloudevents-batch+json";
 
+    private const string CompressedBodies =
+        "The body may be compressed, in any mode: Content-Encoding gzip, br, zstd or deflate (zlib). Size limits count the decoded bytes " +
+        "(413 as soon as a body inflates past them); a corrupt or truncated stream gets 400, another coding 415 with Accept-Encoding.";
+
     public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("").WithTags("Events");
@@ -17,7 +21,7 @@ internal static class EventsApi
         api.MapPost("/register_event", RegisterEvent)
             .WithName("RegisterEvent")
             .WithSummary("Writes one simple JSON event to Kafka.")
-            .WithDescription("Answers 202 once the broker has stored the event (acks=all), with its id, partition and offset.")
+            .WithDescription("Answers 202 once the broker has stored the event (acks=all), with its id, partition and offset. " + CompressedBodies)
             // "*/*" keeps routing from answering 415 by itself: the handler answers it, with a reason.
             .Accepts<RegisterEventRequest>("application/json", "*/*")
             .Produces<EventAccepted>(StatusCodes.Status202Accepted)
@@ -34,7 +38,7 @@ internal static class EventsApi
                 "Batch mode: Content-Type application/cloudevents-batch+json, a JSON array; the answer lists every event's result " +
                 "(202 all stored, 207 some not, 400 all invalid, 503 none stored because the broker did not take them). " +
                 "Binary mode: ce-specversion, ce-id, ce-source, ce-type (and other ce-*) headers, the body is the data. " +
-                "The partitionkey extension becomes the Kafka record key.")
+                "The partitionkey extension becomes the Kafka record key. " + CompressedBodies)
             .Accepts<JsonElement>(StructuredMediaType, BatchMediaType, "*/*")
             .Produces<EventAccepted>(StatusCodes.Status202Accepted)
             .Produces<BatchResult>(StatusCodes.Status207MultiStatus)

@@ -32,13 +32,22 @@ internal sealed class InFlightBudget : IDisposable
     /// <summary>Free room, in bytes, right now; for status.</summary>
     public long AvailableBytes => (_limiter.GetStatistics()?.CurrentAvailablePermits ?? 0) * (long)BytesPerPermit;
 
-    /// <returns>A lease to dispose when the request is answered, or null when no room came in time.</returns>
-    public async Task<RateLimitLease?> AdmitAsync(long? contentLength, CancellationToken cancellationToken)
+    /// <returns>An admission to dispose when the request is answered, or null when no room came in time.</returns>
+    public async Task<Admission?> AdmitAsync(long? contentLength, CancellationToken cancellationToken)
     {
         // Chunked bodies are admitted at a nominal size; Kestrel still enforces the body limit.
-        // No request may hold more than a quarter of the budget, so one large (or slow) upload
-        // cannot stop everyone else.
-        var permits = (int)Math.Clamp(((contentLength ?? 64 * 1024) + BytesPerPermit - 1) / BytesPerPermit, 1, Math.Max(1, _permitLimit / 4));
+        var permits = PermitsFor(contentLength ?? 64 * 1024);
+        return await AcquireAsync(permits, cancellationToken) is { } lease ? new Admission(this, lease, permits) : null;
+    }
+
+    /// <summary>
+    /// No request may hold more than a quarter of the budget, so one large (or slow) upload
+    /// cannot stop everyone else.
+    /// </summary>
+    private int PermitsFor(long bytes) => (int)Math.Clamp((bytes + BytesPerPermit - 1) / BytesPerPermit, 1, Math.Max(1, _permitLimit / 4));
+
+    private async Task<RateLimitLease?> AcquireAsync(int permits, CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_maxWait);
         try
@@ -55,6 +64,73 @@ internal sealed class InFlightBudget : IDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The room one request holds. A compressed body's size is known only once decoded, so its
+    /// admission can grow: at once when there is room and nobody waits, else by queueing again.
+    /// </summary>
+    internal sealed class Admission(InFlightBudget budget, RateLimitLease lease, int permits) : IDisposable
+    {
+        private RateLimitLease? _lease = lease;
+        private List<RateLimitLease>? _more; // top-ups, only ever for compressed bodies
+        private int _permits = permits;
+
+        /// <summary>Grows the admission to cover <paramref name="bytes"/> only if that needs no wait.</summary>
+        public bool TryCover(long bytes)
+        {
+            var needed = budget.PermitsFor(bytes);
+            if (needed <= _permits)
+            {
+                return true;
+            }
+
+            var more = budget._limiter.AttemptAcquire(needed - _permits);
+            if (!more.IsAcquired)
+            {
+                more.Dispose();
+                return false;
+            }
+
+            (_more ??= []).Add(more);
+            _permits = needed;
+            return true;
+        }
+
+        /// <summary>
+        /// Gives back what is held and queues for <paramref name="bytes"/> in all, up to the
+        /// publish deadline. Waiting while holding could leave every permit held by requests
+        /// that all wait for more.
+        /// </summary>
+        /// <returns>False when no room came in time: the request is answered 503 holding nothing.</returns>
+        public async Task<bool> CoverAsync(long bytes, CancellationToken cancellationToken)
+        {
+            var needed = budget.PermitsFor(bytes);
+            if (needed <= _permits)
+            {
+                return true;
+            }
+
+            Release();
+            _lease = await budget.AcquireAsync(needed, cancellationToken);
+            _permits = _lease is null ? 0 : needed;
+            return _lease is not null;
+        }
+
+        public void Dispose() => Release();
+
+        private void Release()
+        {
+            _lease?.Dispose();
+            _lease = null;
+            foreach (var more in _more ?? [])
+            {
+                more.Dispose();
+            }
+
+            _more?.Clear();
+            _permits = 0;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using KafkaIngestion.Api.Input;
 using KafkaIngestion.Events;
+using KafkaIngestion.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -31,9 +32,20 @@ internal sealed class IngestionAnswers(IngestionCounters counters, IOptions<Inge
     public ProblemHttpResult UnsupportedMediaType(string detail) =>
         Refuse(RejectionReasons.UnsupportedMediaType, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", detail);
 
-    public ProblemHttpResult BodyTooLarge() =>
-        Refuse(RejectionReasons.BodyTooLarge, StatusCodes.Status413PayloadTooLarge, TooLargeTitle,
-            $"The body is larger than {options.Value.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes).");
+    /// <summary>A Content-Encoding the API does not decode; <c>Accept-Encoding</c> names those it does (RFC 9110 §15.5.16).</summary>
+    public ProblemHttpResult UnsupportedEncoding(HttpContext context, string detail)
+    {
+        context.Response.Headers.AcceptEncoding = ContentEncodingHeader.Supported;
+        return Refuse(RejectionReasons.UnsupportedEncoding, StatusCodes.Status415UnsupportedMediaType, "Unsupported content encoding", detail);
+    }
+
+    public ProblemHttpResult BodyTooLarge(ContentCoding coding = ContentCoding.Identity) =>
+        Refuse(RejectionReasons.BodyTooLarge, StatusCodes.Status413PayloadTooLarge, TooLargeTitle, coding == ContentCoding.Identity
+            ? $"The body is larger than {options.Value.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes)."
+            : $"The body, {coding.Name()}-decoded, is larger than {options.Value.MaxRequestBytes} bytes (Ingestion:MaxRequestBytes); decoding stopped there.");
+
+    public ProblemHttpResult Undecodable(string? detail) =>
+        Refuse(RejectionReasons.UndecodableBody, StatusCodes.Status400BadRequest, "The body could not be decoded", detail ?? "The body is not a valid stream of its Content-Encoding.");
 
     public ProblemHttpResult BatchTooLarge() =>
         Refuse(RejectionReasons.BatchTooLarge, StatusCodes.Status413PayloadTooLarge, TooLargeTitle,

@@ -43,6 +43,8 @@ internal static class RejectionReasons
     public const string MalformedJson = "malformed_json";
     public const string InvalidEvent = "invalid_event";
     public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string UnsupportedEncoding = "unsupported_content_encoding";
+    public const string UndecodableBody = "undecodable_body";
     public const string BodyTooLarge = "body_too_large";
     public const string BatchTooLarge = "batch_too_large";
     public const string RecordTooLarge = "record_too_large";

@@ -1,5 +1,6 @@
 using KafkaIngestion.Api.Input;
 using KafkaIngestion.Events;
+using KafkaIngestion.Http;
 using KafkaIngestion.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -9,9 +10,9 @@ namespace KafkaIngestion.Api;
 internal delegate EventReadResult EventBodyReader(HttpRequest request, ReadOnlySpan<byte> body, EventDefaults defaults, IngestionOptions settings);
 
 /// <summary>
-/// One ingestion request, in order: admit it within the in-flight budget, read its body, parse
-/// its events, publish the valid ones, answer. Every answer (and the count kept with it) comes
-/// from <see cref="IngestionAnswers"/>.
+/// One ingestion request, in order: admit it within the in-flight budget, read its body (and
+/// decode it, when compressed), parse its events, publish the valid ones, answer. Every answer
+/// (and the count kept with it) comes from <see cref="IngestionAnswers"/>.
 /// </summary>
 internal sealed class IngestionPipeline(
     EventPublisher publisher,
@@ -26,12 +27,19 @@ internal sealed class IngestionPipeline(
     public async Task<IResult> IngestAsync(HttpContext context, EventBodyReader read, bool isBatch, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (context.Request.ContentLength > settings.MaxRequestBytes)
+        if (ContentEncodingHeader.Read(context.Request.Headers.ContentEncoding, out var coding) is { } encodingProblem)
         {
-            return answers.BodyTooLarge();
+            return answers.UnsupportedEncoding(context, encodingProblem);
         }
 
-        using var admission = await budget.AdmitAsync(context.Request.ContentLength, cancellationToken);
+        if (context.Request.ContentLength > settings.MaxRequestBytes)
+        {
+            return answers.BodyTooLarge(coding);
+        }
+
+        var declared = context.Request.ContentLength;
+        using var admission = await budget.AdmitAsync(
+            coding == ContentCoding.Identity || declared is null ? declared : CompressionRatios.Shared.ExpectedBytes(coding, declared.Value), cancellationToken);
         if (admission is null)
         {
             return answers.InFlightLimit(context);
@@ -40,10 +48,17 @@ internal sealed class IngestionPipeline(
         EventReadResult parsed;
         try
         {
-            using var body = await RequestBody.ReadAsync(context.Request, settings.MaxRequestBytes, cancellationToken);
-            if (body.TooLarge)
+            using var body = coding == ContentCoding.Identity
+                ? await RequestBody.ReadAsync(context.Request, settings.MaxRequestBytes, cancellationToken)
+                : await RequestBody.ReadEncodedAsync(context.Request, coding, settings.MaxRequestBytes, admission, cancellationToken);
+            switch (body.Status)
             {
-                return answers.BodyTooLarge();
+                case BodyStatus.TooLarge:
+                    return answers.BodyTooLarge(coding);
+                case BodyStatus.Undecodable:
+                    return answers.Undecodable(body.Problem);
+                case BodyStatus.NoRoom:
+                    return answers.InFlightLimit(context);
             }
 
             var defaults = settings.EventDefaultsAt(timeProvider.GetUtcNow());

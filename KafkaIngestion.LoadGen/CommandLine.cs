@@ -25,6 +25,7 @@ internal static class CommandLine
         new("--max-in-flight", nameof(LoadGenOptions.MaxInFlight), "M", "Most requests in flight, open loop; beyond it requests wait and the wait counts. Default 512."),
         new("--format", nameof(LoadGenOptions.Format), "simple|cloudevents", "simple: JSON to /register_event. cloudevents: CloudEvents to /events. Default simple."),
         new("--batch", nameof(LoadGenOptions.BatchSize), "B", "Events per request (cloudevents batch mode above 1). Default 1."),
+        new("--compress", nameof(LoadGenOptions.Compress), "none|gzip|br|zstd", "Compress every request body with this coding (fastest level) and send it with Content-Encoding. Default none."),
         new("--payload-bytes", nameof(LoadGenOptions.PayloadBytes), "BYTES", "About how much data each event carries. Default 256."),
         new("--keys", nameof(LoadGenOptions.Keys), "K", "Distinct partition keys the events spread over. Default 1000."),
         new("--target", nameof(LoadGenOptions.TargetUrl), "URL", "The API's base address. Default http://localhost:5080."),
@@ -113,6 +114,7 @@ internal static class CommandLine
         text.AppendLine("  closed loop, the original design's run:   --events 10000 --concurrency 64");
         text.AppendLine("  open loop, 5,000 events/s for a minute:   --mode open --rate 5000 --duration 60s");
         text.AppendLine("  CloudEvents batches of 500:               --format cloudevents --batch 500 --events 1000000");
+        text.AppendLine("  the same, gzip-compressed:                --format cloudevents --batch 500 --events 1000000 --compress gzip");
         text.AppendLine();
         text.AppendLine("Exit codes: 0 every event accepted (and stored, when verifying); 1 some were not or some were lost;");
         text.AppendLine("2 invalid options.");

@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.IO.Compression;
+using KafkaIngestion.Http;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace KafkaIngestion.LoadGen;
 
-/// <summary>One request's body and the ids of the events in it.</summary>
+/// <summary>One request's body (compressed when the run asks for it) and the ids of the events in it.</summary>
 /// <param name="IsBatch">Sent in CloudEvents batch mode: the answer lists each event's outcome.</param>
 internal sealed record RequestBody(byte[] Content, MediaTypeHeaderValue ContentType, string[] EventIds, bool IsBatch);
 
@@ -24,11 +26,13 @@ internal sealed class EventFactory
     private readonly string _runId;
     private readonly LoadGenOptions _options;
     private readonly string _note;
+    private readonly ContentCoding _coding;
 
     public EventFactory(string runId, LoadGenOptions options)
     {
         _runId = runId;
         _options = options;
+        _coding = options.Coding;
         // The fixed fields take about 110 bytes; the note brings each event's data to the size asked for.
         _note = new string('x', Math.Max(0, options.PayloadBytes - 110));
     }
@@ -72,7 +76,8 @@ internal sealed class EventFactory
 
         json.Flush();
         var contentType = _options.Format == LoadGenOptions.SimpleFormat ? Json : _options.BatchSize > 1 ? CloudEventBatch : CloudEvent;
-        return new RequestBody(buffer.WrittenSpan.ToArray(), contentType, ids, _options.BatchSize > 1);
+        var content = _coding == ContentCoding.Identity ? buffer.WrittenSpan.ToArray() : _coding.Compress(buffer.WrittenSpan, CompressionLevel.Fastest);
+        return new RequestBody(content, contentType, ids, _options.BatchSize > 1);
     }
 
     private void WriteEvent(Utf8JsonWriter json, string id, long sequence)

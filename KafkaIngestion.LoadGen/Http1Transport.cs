@@ -17,7 +17,8 @@ namespace KafkaIngestion.LoadGen;
 /// restart) fails before any byte of the answer: the request then goes once more on a new
 /// connection, as <see cref="HttpClient"/> does. Any other failure closes the connection.
 /// </remarks>
-internal sealed class Http1Transport(Uri target, string? apiKey, TimeSpan timeout) : ILoadTransport
+/// <param name="contentEncoding">Sent on every request when the run compresses its bodies.</param>
+internal sealed class Http1Transport(Uri target, string? apiKey, string? contentEncoding, TimeSpan timeout) : ILoadTransport
 {
     private readonly ConcurrentBag<Http1Connection> _idle = [];
     // By instance: the run's few content types are shared objects, and a lookup by reference
@@ -66,6 +67,11 @@ internal sealed class Http1Transport(Uri target, string? apiKey, TimeSpan timeou
             .Append("POST ").Append(target.PathAndQuery).Append(" HTTP/1.1\r\n")
             .Append("Host: ").Append(target.Authority).Append("\r\n")
             .Append("Content-Type: ").Append(contentType).Append("\r\n");
+        if (contentEncoding is not null)
+        {
+            head.Append("Content-Encoding: ").Append(contentEncoding).Append("\r\n");
+        }
+
         if (!string.IsNullOrEmpty(apiKey))
         {
             head.Append("X-Api-Key: ").Append(apiKey).Append("\r\n");

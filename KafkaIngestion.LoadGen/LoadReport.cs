@@ -5,6 +5,8 @@ using HdrHistogram;
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>The outcome of one run: what was sent and answered, and (when verified) what was stored.</summary>
+/// <param name="Compress">The content coding of every request body, or <c>none</c>.</param>
+/// <param name="BodyBytesPerEvent">Request body bytes on the wire per event sent (headers not counted).</param>
 /// <remarks>
 /// Events are counted once each: <c>Accepted + Rejected + Failed = Events</c>, by the last answer
 /// for them (after any retries). <c>StatusCodes</c> and <c>Errors</c> count every attempt.
@@ -14,6 +16,7 @@ internal sealed record LoadReport(
     string Mode,
     string Format,
     int BatchSize,
+    string Compress,
     string Target,
     DateTimeOffset StartedAt,
     double Seconds,
@@ -25,6 +28,7 @@ internal sealed record LoadReport(
     long Retries,
     double EventsPerSecond,
     double RequestsPerSecond,
+    double BodyBytesPerEvent,
     LatencySummary Latency,
     IReadOnlyDictionary<string, long> StatusCodes,
     IReadOnlyDictionary<string, long> Errors,

@@ -161,7 +161,7 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
     /// </summary>
     internal static async Task SendOneAsync(ILoadTransport transport, RequestBody body, long dueAt, int retries, RunStats stats, CancellationToken stop)
     {
-        stats.Sending(body.EventIds.Length);
+        stats.Sending(body.EventIds.Length, body.Content.Length);
         for (var attempt = 0; ; attempt++)
         {
             var outcome = await AttemptAsync(transport, body, stats, stop);

@@ -1,3 +1,5 @@
+using KafkaIngestion.Http;
+
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>One answer to one attempt.</summary>
@@ -32,8 +34,11 @@ internal static class LoadTransport
     /// </summary>
     public static ILoadTransport For(Uri target, LoadGenOptions settings, int connections) =>
         target.Scheme == Uri.UriSchemeHttp && settings.Client == LoadGenOptions.SocketsClient
-            ? new Http1Transport(target, settings.ApiKey, settings.RequestTimeout)
-            : new HttpClientTransport(target, settings.ApiKey, settings.RequestTimeout, connections);
+            ? new Http1Transport(target, settings.ApiKey, ContentEncoding(settings), settings.RequestTimeout)
+            : new HttpClientTransport(target, settings.ApiKey, ContentEncoding(settings), settings.RequestTimeout, connections);
+
+    /// <summary>The <c>Content-Encoding</c> every request of the run carries: the bodies are compressed by <see cref="EventFactory"/>.</summary>
+    private static string? ContentEncoding(LoadGenOptions settings) => settings.Coding == ContentCoding.Identity ? null : settings.Coding.Name();
 }
 
 /// <summary>Sends through <see cref="HttpClient"/> over a plain <see cref="SocketsHttpHandler"/>.</summary>
@@ -41,10 +46,12 @@ internal sealed class HttpClientTransport : ILoadTransport
 {
     private readonly HttpClient _http;
     private readonly Uri _target;
+    private readonly string? _contentEncoding;
 
-    public HttpClientTransport(Uri target, string? apiKey, TimeSpan timeout, int connections)
+    public HttpClientTransport(Uri target, string? apiKey, string? contentEncoding, TimeSpan timeout, int connections)
     {
         _target = target;
+        _contentEncoding = contentEncoding;
         // A plain handler, no retries or resilience: a measuring instrument must see every
         // failure as it happens and add as little as possible to each request.
         _http = new HttpClient(new SocketsHttpHandler
@@ -69,6 +76,10 @@ internal sealed class HttpClientTransport : ILoadTransport
         {
             using var content = new ByteArrayContent(body.Content);
             content.Headers.ContentType = body.ContentType;
+            if (_contentEncoding is not null)
+            {
+                content.Headers.ContentEncoding.Add(_contentEncoding);
+            }
             using var request = new HttpRequestMessage(HttpMethod.Post, _target) { Content = content };
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
             var code = (int)response.StatusCode;

@@ -24,7 +24,8 @@ internal static class ReportWriter
 
         Line($"# Load run {r.RunId}: {(r.Succeeded ? "passed" : "FAILED")}");
         md.AppendLine();
-        Line($"{r.Mode} loop, {r.Format} events in requests of {r.BatchSize}, to {r.Target}, started {r.StartedAt:u}{(r.Stopped ? ", stopped before the end" : "")}.");
+        var compressed = r.Compress == LoadGenOptions.NoCompression ? "" : $", {r.Compress}-compressed";
+        Line($"{r.Mode} loop, {r.Format} events in requests of {r.BatchSize}{compressed}, to {r.Target}, started {r.StartedAt:u}{(r.Stopped ? ", stopped before the end" : "")}.");
         md.AppendLine();
         md.AppendLine("| | |").AppendLine("|---|---|");
         Line($"| requests | {r.Requests:N0} in {r.Seconds:F2} s ({r.RequestsPerSecond:N0}/s) |");
@@ -35,6 +36,7 @@ internal static class ReportWriter
         }
 
         Line($"| throughput | {r.EventsPerSecond:N0} accepted events/s |");
+        Line($"| body bytes | {r.BodyBytesPerEvent:N1} per event on the wire{compressed} |");
         Line($"| latency (ms) | p50 {r.Latency.P50} · p90 {r.Latency.P90} · p99 {r.Latency.P99} · p99.9 {r.Latency.P999} · max {r.Latency.Max} |");
         Line($"| status codes | {string.Join(", ", r.StatusCodes.Select(s => $"{s.Key}: {s.Value:N0}"))} |");
         if (r.Errors.Count > 0)

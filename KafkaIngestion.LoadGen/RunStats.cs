@@ -31,6 +31,7 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
     private long _accepted;
     private long _rejected;
     private long _retries;
+    private long _bodyBytes;
 
     public LongConcurrentHistogram Latency { get; } = LatencySummary.NewHistogram();
 
@@ -52,6 +53,9 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
 
     public long Rejected => Interlocked.Read(ref _rejected);
 
+    /// <summary>Request body bytes put on the wire (compressed, when the run compresses), once per request.</summary>
+    public long BodyBytes => Interlocked.Read(ref _bodyBytes);
+
     /// <summary>Requests sent again (the same events) after no answer, a timeout, a 429 or a 5xx.</summary>
     public long Retries => Interlocked.Read(ref _retries);
 
@@ -62,10 +66,11 @@ internal sealed class RunStats(bool collectAcceptedIds = true)
 
     public IReadOnlyDictionary<string, long> Errors => _errors.OrderBy(e => e.Key).ToDictionary(e => e.Key, e => e.Value);
 
-    public void Sending(int events)
+    public void Sending(int events, int bodyBytes)
     {
         Interlocked.Increment(ref _requests);
         Interlocked.Add(ref _events, events);
+        Interlocked.Add(ref _bodyBytes, bodyBytes);
         SentEvents.Add(events);
     }
 

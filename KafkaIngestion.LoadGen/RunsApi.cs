@@ -20,7 +20,8 @@ internal sealed record RunRequest(
     int? PayloadBytes = null,
     int? Keys = null,
     int? Retries = null,
-    bool? Verify = null);
+    bool? Verify = null,
+    string? Compress = null);
 
 /// <param name="Summary">For the dashboard: the run id and what it will do.</param>
 internal sealed record RunStarted(string RunId, string Plan, string Summary);
@@ -72,6 +73,7 @@ internal static class RunsApi
             settings.Keys = request.Keys ?? settings.Keys;
             settings.Retries = request.Retries ?? settings.Retries;
             settings.Verify = request.Verify ?? settings.Verify;
+            settings.Compress = request.Compress ?? settings.Compress;
         }
 
         if (settings.Problems() is { Count: > 0 } problems)
@@ -100,7 +102,8 @@ internal static class RunsApi
         ? $"open loop: {s.Rate} events/s for {s.Duration.TotalSeconds:F0} s, {s.Format} in requests of {s.BatchSize}{Retrying(s)}"
         : $"closed loop: {s.Events} events, {s.Concurrency} requests at a time, {s.Format} in requests of {s.BatchSize}{Retrying(s)}";
 
-    private static string Retrying(LoadGenOptions s) => s.Retries > 0 ? $", up to {s.Retries} retries" : "";
+    private static string Retrying(LoadGenOptions s) =>
+        (s.Compress == LoadGenOptions.NoCompression ? "" : $", {s.Compress}-compressed") + (s.Retries > 0 ? $", up to {s.Retries} retries" : "");
 }
 
 /// <summary>Holds the one run that may go on at a time, and the last report.</summary>

@@ -1,3 +1,4 @@
+using KafkaIngestion.Api.Input;
 using KafkaIngestion.Api.WarmUp;
 using KafkaIngestion.Api.WebConsole;
 using KafkaIngestion.Events;
@@ -37,6 +38,8 @@ internal static class ApiExtensions
             .BindConfiguration(IngestionOptions.Section)
             .ValidateDataAnnotations()
             .Validate(options => options.ApiKeys.All(key => key.Length >= 16), "Every Ingestion:ApiKeys entry must be at least 16 characters long.")
+            .Validate(_ => BodyDecoder.DetectsTruncation(),
+                "The runtime takes truncated gzip streams as whole: run the API with System.IO.Compression.UseStrictValidation=true (its project file sets it).")
             .ValidateOnStart();
         // Kestrel enforces the same body limit for bodies without Content-Length (chunked).
         builder.Services.AddOptions<KestrelServerOptions>()

@@ -39,8 +39,9 @@ $('api-key-show').addEventListener('click', e => {
   e.target.textContent = hidden ? 'hide' : 'show';
 });
 
-function headers(contentType) {
+function headers(contentType, contentEncoding) {
   const h = { 'Content-Type': contentType };
+  if (contentEncoding) h['Content-Encoding'] = contentEncoding;
   const key = keyInput.value.trim();
   if (key) h['X-Api-Key'] = key;
   return h;
@@ -396,14 +397,15 @@ $('burst-form').addEventListener('submit', e => {
   const count = Math.max(1, Number($('burst-count').value) | 0);
   const perSecond = Math.max(1, Number($('burst-rate').value));
   const maxInFlight = Math.max(1, Number($('burst-inflight').value) | 0);
-  startBurst(count, perSecond, maxInFlight, $('burst-mode').value === 'batch');
+  startBurst(count, perSecond, maxInFlight, $('burst-mode').value === 'batch', $('burst-gzip').checked);
 });
 $('burst-stop').addEventListener('click', () => burst && (burst.stopped = true));
 
-function startBurst(count, perSecond, maxInFlight, batched) {
+function startBurst(count, perSecond, maxInFlight, batched, gzip) {
   const run = {
     id: Math.random().toString(36).slice(2, 8),
-    count, perSecond, maxInFlight, batched,
+    count, perSecond, maxInFlight, batched, gzip,
+    jsonBytes: 0, bodyBytes: 0,
     started: performance.now(),
     sent: 0, accepted: 0, failed: 0, inFlight: 0,
     codes: new Map(),
@@ -412,7 +414,7 @@ function startBurst(count, perSecond, maxInFlight, batched) {
   burst = run;
   $('burst-start').disabled = true;
   $('burst-stop').disabled = false;
-  $('burst-state').textContent = `sending ${fmt.format(count)} events at ${fmt.format(perSecond)}/s${batched ? ' in batches' : ''}…`;
+  $('burst-state').textContent = `sending ${fmt.format(count)} events at ${fmt.format(perSecond)}/s${batched ? ' in batches' : ''}${gzip ? ', gzipped' : ''}…`;
   $('burst-progress').max = count;
 
   const tick = () => {
@@ -440,12 +442,21 @@ function startBurst(count, perSecond, maxInFlight, batched) {
   tick();
 }
 
+// The body as sent: the JSON text, or its gzip stream (the browser's own CompressionStream).
+async function burstBody(run, json) {
+  const text = new TextEncoder().encode(json);
+  const body = run.gzip ? await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer() : text;
+  run.jsonBytes += text.byteLength;
+  run.bodyBytes += body.byteLength;
+  return body;
+}
+
 async function sendBurstEvent(run, n) {
   run.inFlight++;
-  const body = JSON.stringify({ type: 'console.burst', key: `customer-${n % 50}`, data: { burst: run.id, n } });
   let code;
   try {
-    const response = await fetch('register_event', { method: 'POST', headers: headers('application/json'), body });
+    const body = await burstBody(run, JSON.stringify({ type: 'console.burst', key: `customer-${n % 50}`, data: { burst: run.id, n } }));
+    const response = await fetch('register_event', { method: 'POST', headers: headers('application/json', run.gzip && 'gzip'), body });
     code = String(response.status);
     if (response.ok) run.accepted++; else run.failed++;
     await response.arrayBuffer();
@@ -469,7 +480,8 @@ async function sendBurstBatch(run, first, events) {
   }
   let code;
   try {
-    const response = await fetch('events', { method: 'POST', headers: headers('application/cloudevents-batch+json'), body: JSON.stringify(batch) });
+    const body = await burstBody(run, JSON.stringify(batch));
+    const response = await fetch('events', { method: 'POST', headers: headers('application/cloudevents-batch+json', run.gzip && 'gzip'), body });
     code = String(response.status);
     // 202 and 207 answer with per-event results and their counts; a refusal (ProblemDetails) has none.
     const answer = await response.json().catch(() => null);
@@ -493,6 +505,10 @@ function showBurst(run) {
   $('burst-inflight-now').textContent = fmt.format(run.inFlight);
   $('burst-achieved').textContent = seconds > 0.2 ? `${fmt.format((run.accepted + run.failed) / seconds)}/s` : '—';
   $('burst-progress').value = run.accepted + run.failed;
+  // Compressed: the share of the JSON it took; the whole story is in the tooltip.
+  const bytes = $('burst-bytes');
+  bytes.textContent = run.bodyBytes === 0 ? '—' : run.gzip ? `${fmt.format((100 * run.bodyBytes) / run.jsonBytes)}% gzip` : fmt.format(run.bodyBytes);
+  bytes.title = `${fmt.format(run.bodyBytes)} body bytes sent${run.gzip ? `, ${fmt.format(run.jsonBytes)} as JSON before gzip` : ''}`;
   const codes = $('burst-codes');
   codes.replaceChildren(...[...run.codes].sort().map(([code, n]) => element('span', code.startsWith('2') ? '' : 'bad', `${code} × ${fmt.format(n)}`)));
 }

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using CsCheck;
+using KafkaIngestion.Http;
 using Xunit.Abstractions;
 
 namespace KafkaIngestion.Tests.EndToEnd;
@@ -56,6 +57,12 @@ public sealed class HostileInputTests(AppHostFixture fixture, ITestOutputHelper 
     private sealed record HostileRequest(string Kind, string Path, byte[] Body, string? ContentType, (string Name, string Value)[] Headers);
 
     private static readonly Gen<string> Path = Gen.OneOfConst("/register_event", "/events");
+
+    private static readonly ContentCoding[] Codings = [ContentCoding.Gzip, ContentCoding.Brotli, ContentCoding.Zstd, ContentCoding.Deflate];
+
+    /// <summary>256 MiB of zeros in each coding (from 8 KB as zstd to 260 KB as gzip), made once.</summary>
+    private static readonly Lazy<(ContentCoding Coding, byte[] Body)[]> Bombs =
+        new(() => [.. Codings.Select(coding => (coding, KafkaIngestion.Tests.Api.BodyDecoderTests.Zeros(coding, 256)))]);
 
     private static readonly Gen<HostileRequest> Request = Gen.Frequency(
         (20, Gen.Select(Path, Gen.Byte.Array[0, 512], Gen.OneOfConst(ContentTypes), (path, body, type) =>
@@ -115,7 +122,25 @@ public sealed class HostileInputTests(AppHostFixture fixture, ITestOutputHelper 
                 ? [("x-flood", new string('h', count * 200))]
                 : [.. Enumerable.Range(0, count).Select(i => ($"x-flood-{i}", "value"))]))),
         (1, Path.Select(path =>
-            new HostileRequest("oversized body", path, new byte[MaxRequestBytes + 1], JsonType(path), []))));
+            new HostileRequest("oversized body", path, new byte[MaxRequestBytes + 1], JsonType(path), []))),
+        (8, Gen.Select(Path, Gen.Int[0, Seeds.Length - 1], Gen.OneOfConst(Codings), Gen.Int[0, 3], Gen.Int, Gen.Byte.Array[1, 8], (path, seed, coding, damage, at, noise) =>
+        {
+            // A seed compressed as a client would, then cut short, altered or given trailing bytes.
+            var whole = coding.Compress(Encoding.UTF8.GetBytes(Seeds[seed]), System.IO.Compression.CompressionLevel.Fastest);
+            var position = (int)((uint)at % (uint)whole.Length);
+            (string Kind, byte[] Body) sent = damage switch
+            {
+                0 => ("compressed", whole),
+                1 => ("truncated compressed stream", whole[..position]),
+                2 => ("altered compressed stream", Flip(whole, position, noise)),
+                _ => ("compressed stream with trailing bytes", [.. whole, .. noise]),
+            };
+            return new HostileRequest(sent.Kind, path, sent.Body, JsonType(path), [("Content-Encoding", coding.Name())]);
+        })),
+        (4, Gen.Select(Path, Gen.OneOfConst("compress", "gzip, br", "GZIP", "x-gzip", "identity, zstd", "br;q=1", "", " , ", "deflate-raw", "zstd, zstd"), Gen.Int[0, Seeds.Length - 1], (path, encoding, seed) =>
+            new HostileRequest("odd Content-Encoding", path, Encoding.UTF8.GetBytes(Seeds[seed]), JsonType(path), [("Content-Encoding", encoding)]))),
+        (1, Gen.Select(Path, Gen.Int[0, Codings.Length - 1], (path, i) =>
+            new HostileRequest("decompression bomb", path, Bombs.Value[i].Body, JsonType(path), [("Content-Encoding", Bombs.Value[i].Coding.Name())]))));
 
     [Fact]
     public async Task NoHostileRequestGetsA5xxAndTheApiStaysUpWithBoundedMemory()
@@ -185,14 +210,18 @@ public sealed class HostileInputTests(AppHostFixture fixture, ITestOutputHelper 
 
         foreach (var (name, value) in request.Headers)
         {
-            message.Headers.TryAddWithoutValidation(name, value);
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value); // Content-Encoding
+            }
         }
 
         // A big body waits for the server's go-ahead, so a 413 can come before it is sent.
         message.Headers.ExpectContinue = request.Body.Length > MaxRequestBytes;
         using var response = await fixture.Api.SendAsync(message, cancellationToken);
         var status = (int)response.StatusCode;
-        if (request.Kind is "wrong CloudEvents attributes" or "wrong content type" or "oversized body" or "invalid UTF-8")
+        if (request.Kind is "wrong CloudEvents attributes" or "wrong content type" or "oversized body" or "invalid UTF-8"
+            or "truncated compressed stream" or "decompression bomb")
         {
             // Never valid: these must be refused, whatever else happens.
             Assert.True(status >= 400, $"{request.Kind}: {request.Path} accepted {Preview(request.Body)} ({request.ContentType})");

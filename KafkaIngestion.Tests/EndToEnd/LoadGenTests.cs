@@ -27,6 +27,29 @@ public sealed class LoadGenTests(AppHostFixture fixture)
         Assert.True(report.GetProperty("latency").GetProperty("p99").GetDouble() > 0);
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("zstd")]
+    public async Task ARunOfCompressedBatchesIsDecodedStoredAndVerified(string compress)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run",
+            Arguments(("mode", "closed"), ("events", "2000"), ("concurrency", "8"), ("format", "cloudevents"), ("batchSize", "100"), ("compress", compress)),
+            timeout.Token);
+        Assert.True(result.Success, result.Message);
+
+        var report = await ReportOfAsync(RunIdIn(result.Message), timeout.Token);
+        Assert.Equal(compress, report.GetProperty("compress").GetString());
+        Assert.Equal(2000, report.GetProperty("accepted").GetInt64());
+        var verification = report.GetProperty("verification");
+        Assert.Equal(2000, verification.GetProperty("stored").GetInt64());
+        Assert.Equal(0, verification.GetProperty("lost").GetInt64());
+        Assert.Equal(0, verification.GetProperty("duplicated").GetInt64());
+        // ~380 bytes per event as JSON; the generator's repetitive data compresses several times over.
+        Assert.InRange(report.GetProperty("bodyBytesPerEvent").GetDouble(), 1, 150);
+    }
+
     [Fact]
     public async Task AnOpenLoopRunOfCloudEventBatchesCanBeStoppedFromTheDashboard()
     {

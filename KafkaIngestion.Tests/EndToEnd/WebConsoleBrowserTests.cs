@@ -79,6 +79,17 @@ public sealed class WebConsoleBrowserTests(AppHostFixture fixture, ITestOutputHe
         await Expect(page.Locator("#burst-failed")).ToHaveTextAsync("0");
         await Expect(page.Locator("#burst-codes")).ToHaveTextAsync(new Regex("^202 × [0-9]+$"));
 
+        // Gzipped by the browser (CompressionStream), decoded by the API: the same answers.
+        var acceptedBefore = await AcceptedByApiAsync();
+        await page.Locator("#burst-gzip").CheckAsync();
+        await page.Locator("#burst-start").ClickAsync();
+        await Expect(page.Locator("#burst-state")).ToContainTextAsync(new Regex("^(done|slower than asked)"));
+        await Expect(page.Locator("#burst-accepted")).ToHaveTextAsync("1,000");
+        await Expect(page.Locator("#burst-failed")).ToHaveTextAsync("0");
+        await Expect(page.Locator("#burst-codes")).ToHaveTextAsync(new Regex("^202 × [0-9]+$"));
+        await Expect(page.Locator("#burst-bytes")).ToHaveTextAsync(new Regex(@"^[0-9]+% gzip$"));
+        Assert.True(await AcceptedByApiAsync() >= acceptedBefore + 1_000, "the API counted the gzipped events as accepted");
+
         var screenshot = ScreenshotPath();
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
         output.WriteLine($"Screenshot: {screenshot}");
@@ -86,6 +97,12 @@ public sealed class WebConsoleBrowserTests(AppHostFixture fixture, ITestOutputHe
     }
 
     private string WebConsoleUrl() => WebConsoleTests.WebConsoleUrl(fixture);
+
+    private async Task<long> AcceptedByApiAsync()
+    {
+        using var status = await fixture.AnonymousApi.GetFromJsonAsync<System.Text.Json.JsonDocument>("/get_status");
+        return status!.RootElement.GetProperty("events").GetProperty("accepted").GetInt64();
+    }
 
     /// <summary>Under <c>KAFKAINGESTION_TEST_ARTIFACTS</c> (.ci/run sets TestResults/artifacts), else beside the test assembly.</summary>
     private static string ScreenshotPath()

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 using KafkaIngestion.ConsumerApi;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +29,9 @@ internal sealed class FakeTarget : IAsyncDisposable
     /// <summary>The status code for the n-th attempt (from 1) at an event id; 202 accepts it.</summary>
     public Func<string, int, int> StatusFor { get; set; } = (_, _) => StatusCodes.Status202Accepted;
 
+    /// <summary>Requests by their Content-Encoding ("" for none); their bodies are decoded before reading.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Encodings { get; } = new(StringComparer.Ordinal);
+
     /// <summary>How many times each event id was sent.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
 
@@ -49,7 +53,17 @@ internal sealed class FakeTarget : IAsyncDisposable
                 await Task.Delay(target.Stall);
             }
 
-            using var body = await JsonDocument.ParseAsync(context.Request.Body);
+            var encoding = context.Request.Headers.ContentEncoding.ToString();
+            target.Encodings.AddOrUpdate(encoding, 1, (_, n) => n + 1);
+            await using var decoded = encoding switch
+            {
+                "" => context.Request.Body,
+                "gzip" => new GZipStream(context.Request.Body, CompressionMode.Decompress),
+                "br" => new BrotliStream(context.Request.Body, CompressionMode.Decompress),
+                "zstd" => new ZstdSharp.DecompressionStream(context.Request.Body),
+                _ => throw new InvalidOperationException($"The fake does not decode '{encoding}'."),
+            };
+            using var body = await JsonDocument.ParseAsync(decoded);
             var id = body.RootElement.GetProperty("id").GetString()!;
             var status = target.StatusFor(id, target.Attempts.AddOrUpdate(id, 1, (_, n) => n + 1));
             if (status != StatusCodes.Status202Accepted)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HdrHistogram;
 using KafkaIngestion.Api.Input;
+using KafkaIngestion.Http;
 using KafkaIngestion.LoadGen;
 using Microsoft.Extensions.Configuration;
 
@@ -39,6 +40,36 @@ public sealed class LoadGenOptionsTests
         using var https = LoadTransport.For(new Uri("https://127.0.0.1:5443/register_event"), settings, connections: 1);
         Assert.IsType<Http1Transport>(http);
         Assert.IsType<HttpClientTransport>(https);
+    }
+
+    [Fact]
+    public void CompressTakesGzipBrOrZstdAndNothingElse()
+    {
+        Assert.Equal(LoadGenOptions.NoCompression, new LoadGenOptions().Compress);
+        Assert.Equal(ContentCoding.Identity, new LoadGenOptions().Coding);
+        Assert.Equal(ContentCoding.Brotli, Bind(CommandLine.Parse(["--compress", "br"])).Coding);
+        Assert.Equal(ContentCoding.Zstd, Bind(CommandLine.Parse(["--compress=zstd"])).Coding);
+        var problems = Bind(CommandLine.Parse(["--compress", "lz4"])).Problems();
+        Assert.Equal("Compress is none, gzip, br or zstd.", Assert.Single(problems[nameof(LoadGenOptions.Compress)]));
+        Assert.Contains("--compress none|gzip|br|zstd", CommandLine.HelpText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    [InlineData("zstd")]
+    public void CompressedBatchesAreWhatTheApiDecodesToTheSameEvents(string compress)
+    {
+        var options = new LoadGenOptions { Format = LoadGenOptions.CloudEventsFormat, BatchSize = 100, Compress = compress };
+        var plain = new EventFactory("run3", new LoadGenOptions { Format = LoadGenOptions.CloudEventsFormat, BatchSize = 100 }).Request(2, 100);
+
+        var body = new EventFactory("run3", options).Request(2, 100);
+
+        Assert.True(body.Content.Length * 3 < plain.Content.Length, $"{body.Content.Length} compressed vs {plain.Content.Length}");
+        using var decoded = BodyDecoder.Decode(new MemoryStream(body.Content), options.Coding, 8 * 1024 * 1024, 4096, _ => true);
+        Assert.Equal(BodyStatus.Read, decoded.Status);
+        Assert.True(decoded.Span.SequenceEqual(plain.Content));
+        Assert.Equal(plain.EventIds, body.EventIds);
     }
 
     [Fact]

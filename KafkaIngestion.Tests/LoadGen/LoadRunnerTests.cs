@@ -57,6 +57,29 @@ public sealed class LoadRunnerTests
         Assert.Contains("in-flight slots", sent.OpenLoop.Why, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(LoadGenOptions.SocketsClient, "gzip")]
+    [InlineData(LoadGenOptions.SocketsClient, "br")]
+    [InlineData(LoadGenOptions.SocketsClient, "zstd")]
+    [InlineData(LoadGenOptions.HttpClientClient, "gzip")]
+    [InlineData(LoadGenOptions.HttpClientClient, "zstd")]
+    public async Task WithCompressEveryBodyGoesCompressedWithItsContentEncoding(string client, string compress)
+    {
+        await using var target = await FakeTarget.StartAsync();
+        var settings = new LoadGenOptions { TargetUrl = target.Url, Events = 200, Concurrency = 4, Client = client, Compress = compress, Verify = false };
+        var stats = new RunStats();
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await NewRunner().SendAsync(settings, new EventFactory("compressed", settings), stats, timeout.Token);
+
+        Assert.Equal(200, target.Accepted);
+        Assert.Equal(200, stats.Accepted);
+        Assert.Equal(200, Assert.Single(target.Encodings, e => e.Key == compress).Value);
+        Assert.Single(target.Encodings);
+        // Each ~400-byte event goes in fewer bytes than that: the count is of what went on the wire.
+        Assert.InRange(stats.BodyBytes, 200, 200 * 300);
+    }
+
     [Fact]
     public async Task AClosedLoopSendsEveryEventOnceInBatchesWithASmallerLastOne()
     {

@@ -21,6 +21,9 @@ using KafkaIngestion.Events;
 //                     --structured writes them in CloudEvents structured mode (one header);
 //                     --prebuilt builds every record before the clock starts: what is left is
 //                     Confluent.Kafka's and librdkafka's own cost per record
+//   bodies --out DIR [--batch N]
+//                     the batch of bench/events_batch.lua in each content coding, and 1 GiB
+//                     decompression bombs, as files for bench/compress.sh
 var mode = args.FirstOrDefault();
 return mode switch
 {
@@ -30,6 +33,8 @@ return mode switch
     "store" => RunStore(args),
     "consume" => RunConsume(args),
     "records" => RunRecords(args),
+    "bodies" => Bodies.Write(ArgAfter(args, "--out") ?? "bench/results/bodies",
+        int.Parse(ArgAfter(args, "--batch") ?? "1000", System.Globalization.CultureInfo.InvariantCulture)),
     _ => Usage(),
 };
 
@@ -268,6 +273,6 @@ static string? ArgAfter(string[] args, string name) =>
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | records [--events N] | produce --bootstrap B [--events N] [--plain | --structured] [--prebuilt] [--set name=value]");
+    Console.Error.WriteLine("usage: KafkaIngestion.Bench broker [--port N] [--partitions N] | bare --urls URL | store [--events N] | consume --bootstrap B [--events N] [--set name=value] | records [--events N] | produce --bootstrap B [--events N] [--plain | --structured] [--prebuilt] [--set name=value] | bodies --out DIR [--batch N]");
     return 2;
 }
