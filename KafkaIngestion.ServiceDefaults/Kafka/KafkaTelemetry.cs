@@ -44,6 +44,41 @@ public static class KafkaTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// A "send {topic}" span for one event of a long-lived stream: a trace of its own, linked to
+    /// the stream's span, so the head sampler's rate cap applies per event (as children of a
+    /// sampled stream, every event of it would be recorded). Not made current: it ends on the
+    /// producer's poll thread when the broker has acknowledged the event.
+    /// </summary>
+    public static Activity? StartStreamSend(string topic, ActivityContext stream)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var current = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer, parentContext: default,
+                links: stream == default ? null : [new ActivityLink(stream)]);
+            if (activity is { IsAllDataRequested: true })
+            {
+                activity.SetTag("messaging.system", "kafka");
+                activity.SetTag("messaging.operation.type", "send");
+                activity.SetTag("messaging.operation.name", "send");
+                activity.SetTag("messaging.destination.name", topic);
+            }
+
+            return activity;
+        }
+        finally
+        {
+            Activity.Current = current;
+        }
+    }
+
     /// <summary>Where one record landed, on a span about that record alone.</summary>
     public static void SetRecord(Activity? activity, int partition, long offset)
     {

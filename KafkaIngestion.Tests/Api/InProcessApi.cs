@@ -103,6 +103,22 @@ public sealed class InProcessApi : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A gRPC channel to the HTTP/2 endpoint (h2c), sending the key in x-api-key unless told not to.</summary>
+    public Grpc.Net.Client.GrpcChannel Channel(string? key = Key) => Grpc.Net.Client.GrpcChannel.ForAddress(Http2, new Grpc.Net.Client.GrpcChannelOptions
+    {
+        Credentials = Grpc.Core.ChannelCredentials.Create(Grpc.Core.ChannelCredentials.Insecure, Grpc.Core.CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            if (key is not null)
+            {
+                metadata.Add("x-api-key", key);
+            }
+
+            return Task.CompletedTask;
+        })),
+        UnsafeUseInsecureChannelCallCredentials = true,
+        MaxReceiveMessageSize = null,
+    });
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
