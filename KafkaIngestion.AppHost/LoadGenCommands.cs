@@ -30,6 +30,8 @@ internal static class LoadGenCommands
                     new() { Name = "durationSeconds", Label = "Duration in seconds (open loop)", InputType = InputType.Number, Value = "30" },
                     new() { Name = "format", Label = "Format", InputType = InputType.Choice, Value = "simple",
                         Options = [new("simple", "Simple JSON to /register_event"), new("cloudevents", "CloudEvents to /events")] },
+                    new() { Name = "protocol", Label = "Protocol", InputType = InputType.Choice, Value = "http",
+                        Options = [new("http", "HTTP/1.1 (the format above)"), new("grpc", "gRPC: single events on streams, batches as PublishBatch")] },
                     new() { Name = "batchSize", Label = "Events per request (CloudEvents batches above 1)", InputType = InputType.Number, Value = "1" },
                     new() { Name = "retries", Label = "Retries of unanswered requests (same ids)", InputType = InputType.Number, Value = "0",
                         Description = "Requests with no answer, a timeout, 429 or 5xx are sent again with the same event ids, up to this many times." },
