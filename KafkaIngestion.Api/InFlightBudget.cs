@@ -39,6 +39,15 @@ internal sealed class InFlightBudget : IDisposable
         // No request may hold more than a quarter of the budget, so one large (or slow) upload
         // cannot stop everyone else.
         var permits = (int)Math.Clamp(((contentLength ?? 64 * 1024) + BytesPerPermit - 1) / BytesPerPermit, 1, Math.Max(1, _permitLimit / 4));
+
+        // Room now (and nobody queued before this request): no deadline timer to set up.
+        var immediate = _limiter.AttemptAcquire(permits);
+        if (immediate.IsAcquired)
+        {
+            return immediate;
+        }
+
+        immediate.Dispose();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_maxWait);
         try

@@ -44,6 +44,7 @@ internal sealed class GrpcStreamTransport : ILoadTransport
     private readonly TimeSpan _timeout;
     private readonly EventStream?[] _streams;
     private readonly Lock _gate = new();
+    private readonly Timer _sweep;
     private int _next;
 
     public GrpcStreamTransport(Uri target, string? apiKey, TimeSpan timeout, int streams)
@@ -53,6 +54,7 @@ internal sealed class GrpcStreamTransport : ILoadTransport
         _headers = GrpcTransport.Headers(apiKey);
         _timeout = timeout;
         _streams = new EventStream?[streams];
+        _sweep = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public async ValueTask<TransportAnswer> SendAsync(RequestBody body, bool readBody, CancellationToken stop)
@@ -60,13 +62,20 @@ internal sealed class GrpcStreamTransport : ILoadTransport
         var lane = (int)((uint)Interlocked.Increment(ref _next) % _streams.Length);
         var answer = new TaskCompletionSource<EventResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         Stream(lane).Send((CloudEvent)body.Message!, answer);
-        try
+        // No timer per event: the sweep fails events unanswered for longer than the request timeout.
+        return GrpcAnswerMapping.ForEvent(await answer.Task.WaitAsync(stop));
+    }
+
+    /// <summary>Fails every event that has waited longer than the request timeout for its answer.</summary>
+    private void Sweep()
+    {
+        var overdue = System.Diagnostics.Stopwatch.GetTimestamp() - (long)(_timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        lock (_gate)
         {
-            return GrpcAnswerMapping.ForEvent(await answer.Task.WaitAsync(_timeout, stop));
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TransportException(TransportException.TimeoutKind, "No answer on the stream in time.", ex);
+            foreach (var stream in _streams)
+            {
+                stream?.Expire(overdue);
+            }
         }
     }
 
@@ -86,6 +95,7 @@ internal sealed class GrpcStreamTransport : ILoadTransport
 
     public void Dispose()
     {
+        _sweep.Dispose();
         foreach (var stream in _streams)
         {
             stream?.Dispose();
@@ -99,7 +109,7 @@ internal sealed class GrpcStreamTransport : ILoadTransport
         private readonly AsyncDuplexStreamingCall<CloudEvent, StreamResults> _call;
         private readonly System.Threading.Channels.Channel<(CloudEvent Event, TaskCompletionSource<EventResult> Answer)> _outgoing =
             System.Threading.Channels.Channel.CreateUnbounded<(CloudEvent, TaskCompletionSource<EventResult>)>(new() { SingleReader = true });
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, TaskCompletionSource<EventResult>> _unanswered = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, (TaskCompletionSource<EventResult> Answer, long SentAt)> _unanswered = new();
         private volatile bool _broken;
 
         public EventStream(AsyncDuplexStreamingCall<CloudEvent, StreamResults> call)
@@ -129,7 +139,7 @@ internal sealed class GrpcStreamTransport : ILoadTransport
                 {
                     while (reader.TryRead(out var item))
                     {
-                        _unanswered[index++] = item.Answer;
+                        _unanswered[index++] = (item.Answer, System.Diagnostics.Stopwatch.GetTimestamp());
                         await _call.RequestStream.WriteAsync(item.Event);
                     }
                 }
@@ -150,9 +160,9 @@ internal sealed class GrpcStreamTransport : ILoadTransport
                 {
                     foreach (var result in message.Results)
                     {
-                        if (_unanswered.TryRemove(result.Index, out var answer))
+                        if (_unanswered.TryRemove(result.Index, out var waiting))
                         {
-                            answer.TrySetResult(result);
+                            waiting.Answer.TrySetResult(result);
                         }
                     }
                 }
@@ -175,15 +185,27 @@ internal sealed class GrpcStreamTransport : ILoadTransport
                 : new TransportException("StreamBroken", cause?.Message ?? "The stream ended before every event was answered.", cause);
             foreach (var key in _unanswered.Keys)
             {
-                if (_unanswered.TryRemove(key, out var answer))
+                if (_unanswered.TryRemove(key, out var waiting))
                 {
-                    answer.TrySetException(failure);
+                    waiting.Answer.TrySetException(failure);
                 }
             }
 
             while (_outgoing.Reader.TryRead(out var item))
             {
                 item.Answer.TrySetException(failure);
+            }
+        }
+
+        /// <summary>Events sent before <paramref name="overdue"/> and still unanswered time out (the stream itself goes on).</summary>
+        public void Expire(long overdue)
+        {
+            foreach (var (index, waiting) in _unanswered)
+            {
+                if (waiting.SentAt < overdue && _unanswered.TryRemove(index, out _))
+                {
+                    waiting.Answer.TrySetException(new TransportException(TransportException.TimeoutKind, "No answer on the stream in time."));
+                }
             }
         }
 

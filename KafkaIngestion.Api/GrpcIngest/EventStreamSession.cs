@@ -53,6 +53,9 @@ internal sealed class EventStreamSession(
         var writing = WriteAnswersAsync(responses, stop);
         var partition = GrpcGate.PartitionOf(context);
         var streamSpan = Activity.Current?.Context ?? default;
+        // Each event's span is a trace of its own, linked to the stream's (KafkaTelemetry.StartStreamSend):
+        // with no current activity in this loop, starting one touches no AsyncLocal per event.
+        Activity.Current = null;
         var retryAfter = IngestService.RetryAfter(settings);
         var problems = new EventProblems();
         var completed = false;

@@ -57,13 +57,19 @@ public static class KafkaTelemetry
             return null;
         }
 
+        // A stream's loop clears the current activity once for all its events (see the API's
+        // EventStreamSession); a caller with one current pays two AsyncLocal writes here.
         var current = Activity.Current;
-        Activity.Current = null;
-        try
+        if (current is not null)
         {
-            var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer, parentContext: default,
-                links: stream == default ? null : [new ActivityLink(stream)]);
-            if (activity is { IsAllDataRequested: true })
+            Activity.Current = null;
+        }
+
+        var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer, parentContext: default,
+            links: stream == default ? null : [new ActivityLink(stream)]);
+        if (activity is not null)
+        {
+            if (activity.IsAllDataRequested)
             {
                 activity.SetTag("messaging.system", "kafka");
                 activity.SetTag("messaging.operation.type", "send");
@@ -71,12 +77,15 @@ public static class KafkaTelemetry
                 activity.SetTag("messaging.destination.name", topic);
             }
 
-            return activity;
+            // Not current: it ends on another thread.
+            Activity.Current = current;
         }
-        finally
+        else if (current is not null)
         {
             Activity.Current = current;
         }
+
+        return activity;
     }
 
     /// <summary>Where one record landed, on a span about that record alone.</summary>
