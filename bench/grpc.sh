@@ -8,6 +8,8 @@
 #   5. batches of BATCH_SIZE over gRPC PublishBatch.
 # Each runs closed loop for about DURATION seconds (events sized from a short first pass), after a
 # warm-up pass; events/s are the events the API acknowledged, p99 is per request (per event on a stream).
+# CPU per acknowledged event is given for the API process and for the generator (its start included):
+# the generator's share of the two cores differs by protocol, so it shows what each figure cost.
 # The generator shares the 2 cores with the API and the broker: ratios are only meaningful within one run.
 # Usage: bash bench/grpc.sh   (DURATION=15 SINGLES_CONCURRENCY=256 STREAM_CONCURRENCY=1024 BATCH_SIZE=1000 BATCH_CONCURRENCY=16)
 set -euo pipefail
@@ -42,21 +44,31 @@ bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$out/grpc-broker.log")
 # Run from the repository root the API reads no settings file: both endpoints are given here.
 Kestrel__Endpoints__http__Url=$API_URL Kestrel__Endpoints__grpc__Url=$API_H2C_URL Kestrel__Endpoints__grpc__Protocols=Http2 \
   ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__kafka="$bootstrap" Ingestion__ApiKeys__0="$API_KEY" Logging__LogLevel__Default=Warning \
-  dotnet KafkaIngestion.Api/bin/Release/net10.0/KafkaIngestion.Api.dll > "$out/grpc-api.log" 2>&1 & pids+=($!)
+  dotnet KafkaIngestion.Api/bin/Release/net10.0/KafkaIngestion.Api.dll > "$out/grpc-api.log" 2>&1 & api_pid=$!; pids+=($api_pid)
 for _ in $(seq 1 300); do curl -s -o /dev/null -m 1 -f "$API_URL/health" && break; sleep 0.1; done
 
-# name events concurrency [generator options...]; prints "events/s p99-ms failed"
+# CPU seconds the API process has used so far (user + system).
+api_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$api_pid/stat"; }
+
+# name events concurrency [generator options...]; prints "events/s p99-ms failed api-µs/event generator-µs/event"
 run() {
   local name=$1 events=$2 concurrency=$3; shift 3
   rm -rf "$out/grpc-reports-$name"
-  Logging__LogLevel__Default=Warning dotnet KafkaIngestion.LoadGen/bin/Release/net10.0/KafkaIngestion.LoadGen.dll \
+  local before after generator
+  before=$(api_cpu)
+  TIMEFORMAT='%U %S'
+  generator=$( { time Logging__LogLevel__Default=Warning dotnet KafkaIngestion.LoadGen/bin/Release/net10.0/KafkaIngestion.LoadGen.dll \
     --target "$API_URL" --grpc-target "$API_H2C_URL" --api-key "$API_KEY" --events "$events" --concurrency "$concurrency" \
-    --no-verify --report-dir "$out/grpc-reports-$name" "$@" > "$out/grpc-$name.md" 2>/dev/null || true
-  local report
+    --no-verify --report-dir "$out/grpc-reports-$name" "$@" > "$out/grpc-$name.md" 2>/dev/null || true; } 2>&1 )
+  after=$(api_cpu)
+  local report accepted
   report=$(ls -t "$out/grpc-reports-$name"/*.json | head -n 1)
+  accepted=$(grep -o '"accepted": [0-9]*' "$report" | head -n 1 | awk '{print $2}')
   echo "$(grep -o '"eventsPerSecond": [0-9.]*' "$report" | awk '{print $2}')" \
     "$(grep -A5 '"latency"' "$report" | grep -o '"p99": [0-9.]*' | awk '{print $2}')" \
-    "$(grep -o '"failed": [0-9]*' "$report" | head -n 1 | awk '{print $2}')"
+    "$(grep -o '"failed": [0-9]*' "$report" | head -n 1 | awk '{print $2}')" \
+    "$(awk -v a="$after" -v b="$before" -v n="$accepted" 'BEGIN {printf "%.1f", (a - b) * 1e6 / (n > 0 ? n : 1)}')" \
+    "$(awk -v c="$generator" -v n="$accepted" 'BEGIN {split(c, t, " "); printf "%.1f", (t[1] + t[2]) * 1e6 / (n > 0 ? n : 1)}')"
 }
 
 # name concurrency [options...]: a short pass to warm up and size the run, then the measured run.
@@ -83,10 +95,10 @@ PROBE_EVENTS=$((BATCH_SIZE * 200)) results+=("$(measure grpc-batches "$BATCH_CON
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(dotnet --version) SDK, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '%-16s %14s %12s %8s\n' "run" "events/s" "p99 (ms)" "failed"
+printf '%-16s %12s %10s %8s %16s %18s\n' "run" "events/s" "p99 (ms)" "failed" "API µs/event" "generator µs/event"
 for line in "${results[@]}"; do
-  read -r name eps p99 failed <<< "$line"
-  printf '%-16s %14s %12s %8s\n' "$name" "$eps" "$p99" "$failed"
+  read -r name eps p99 failed api generator <<< "$line"
+  printf '%-16s %12s %10s %8s %16s %18s\n' "$name" "$eps" "$p99" "$failed" "$api" "$generator"
 done
 rate() { for line in "${results[@]}"; do read -r n e _ <<< "$line"; [ "$n" = "$1" ] && echo "$e"; done; }
 awk -v s="$(rate grpc-stream)" -v h="$(rate http1-singles)" -v b="$(rate http1-batches)" 'BEGIN {
