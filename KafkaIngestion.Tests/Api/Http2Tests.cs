@@ -36,8 +36,30 @@ public sealed class Http2Tests(Http2Tests.ApiFixture fixture) : IClassFixture<Ht
             """[{"specversion":"1.0","type":"h2.test","source":"/tests"},{"specversion":"1.0","source":"/tests"}]""" },
         { "batch over the limit", "/events", "application/cloudevents-batch+json",
             """[{"specversion":"1.0","type":"a","source":"/t"},{"specversion":"1.0","type":"a","source":"/t"},{"specversion":"1.0","type":"a","source":"/t"},{"specversion":"1.0","type":"a","source":"/t"}]""" },
+        { "binary-mode CloudEvent", "/events?binary", "application/json", """{"n":1}""" },
         { "status", "/get_status", "", null },
     };
+
+    [Theory]
+    [InlineData("/alive")]
+    [InlineData("/health")]
+    [InlineData("/openapi/v1.json")]
+    [InlineData("/")]
+    public async Task EveryOtherEndpointAnswersOverH2cAsOverHttp11(string path)
+    {
+        using var http1 = Api.Http1Client();
+        using var h2c = Api.H2cClient();
+
+        using var overHttp1 = await http1.GetAsync(path);
+        using var overH2c = await h2c.GetAsync(path);
+
+        Assert.Equal(HttpVersion.Version20, overH2c.Version);
+        Assert.Equal((overHttp1.StatusCode, overHttp1.Content.Headers.ContentType?.MediaType), (overH2c.StatusCode, overH2c.Content.Headers.ContentType?.MediaType));
+        if (path != "/openapi/v1.json") // the document names the server it was asked on
+        {
+            Assert.Equal(await overHttp1.Content.ReadAsByteArrayAsync(), await overH2c.Content.ReadAsByteArrayAsync());
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Requests))]
@@ -126,11 +148,20 @@ public sealed class Http2Tests(Http2Tests.ApiFixture fixture) : IClassFixture<Ht
     /// <summary>The status code and the answer's shape (its JSON property names, recursively), which must not depend on the HTTP version.</summary>
     private static async Task<(string Answer, Version Version)> SendAsync(HttpClient client, string path, string contentType, string? body)
     {
-        using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, path)
+        var binaryMode = path.EndsWith("?binary", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(body is null ? HttpMethod.Get : HttpMethod.Post, binaryMode ? path[..^"?binary".Length] : path)
         {
             Version = client.DefaultRequestVersion,
             VersionPolicy = client.DefaultVersionPolicy,
         };
+        if (binaryMode)
+        {
+            request.Headers.Add("ce-specversion", "1.0");
+            request.Headers.Add("ce-id", $"binary-{Guid.NewGuid():N}");
+            request.Headers.Add("ce-source", "/tests");
+            request.Headers.Add("ce-type", "h2.binary");
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8);
