@@ -16,6 +16,15 @@ internal readonly record struct PublishOutcome(bool Stored, int Partition, long 
 
     public static PublishOutcome Failed(Error error) => new(false, -1, -1, error.Code, error.Reason);
 
+    /// <summary>
+    /// Only an event the broker persisted counts as stored; "possibly persisted" is a failure the
+    /// client must retry (the id makes the retry harmless downstream).
+    /// </summary>
+    public static PublishOutcome From(DeliveryReport<string?, byte[]> report) =>
+        report.Error.Code == ErrorCode.NoError && report.Status == PersistenceStatus.Persisted
+            ? new PublishOutcome(true, report.Partition.Value, report.Offset.Value, ErrorCode.NoError, null)
+            : Failed(report.Error.Code == ErrorCode.NoError ? new Error(ErrorCode.Local_Fail, $"delivery status {report.Status}") : report.Error);
+
     public static bool IsTooLarge(ErrorCode code) =>
         code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge;
 }
@@ -183,20 +192,14 @@ internal sealed partial class EventPublisher(
                 return; // answered already (deadline passed); the answer stands
             }
 
-            // Only an event the broker persisted counts as stored; "possibly persisted" is a failure
-            // the client must retry (the id makes the retry harmless downstream).
-            if (report.Error.Code == ErrorCode.NoError && report.Status == PersistenceStatus.Persisted)
+            _outcomes[index] = PublishOutcome.From(report);
+            if (!_outcomes[index].Stored)
             {
-                _outcomes[index] = new PublishOutcome(true, report.Partition.Value, report.Offset.Value, ErrorCode.NoError, null);
-                answers.Delivered(_outcomes[index]);
-                Finish();
+                Interlocked.Increment(ref _failed);
             }
-            else
-            {
-                Failed(index, report.Error.Code == ErrorCode.NoError
-                    ? new Error(ErrorCode.Local_Fail, $"delivery status {report.Status}")
-                    : report.Error, counted: true);
-            }
+
+            answers.Delivered(_outcomes[index]);
+            Finish();
         }
 
         public void Fail(int index, Error error, bool counted = true)

@@ -48,6 +48,14 @@ internal sealed class InFlightBudget : IDisposable
 
     private async Task<RateLimitLease?> AcquireAsync(int permits, CancellationToken cancellationToken)
     {
+        // Room now (and nobody queued before this request): no deadline timer to set up.
+        var immediate = _limiter.AttemptAcquire(permits);
+        if (immediate.IsAcquired)
+        {
+            return immediate;
+        }
+
+        immediate.Dispose();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_maxWait);
         try

@@ -53,7 +53,7 @@ internal sealed class IngestionAnswers(IngestionCounters counters, IOptions<Inge
 
     public ProblemHttpResult InFlightLimit(HttpContext context)
     {
-        counters.RecordFailed("in_flight_limit");
+        counters.RecordFailed(InFlightLimitReason);
         return NotStored(context, null, "The API is working at its in-flight limit (Ingestion:MaxInFlightBytes); nothing was read or stored. Send the request again later.");
     }
 
@@ -75,6 +75,12 @@ internal sealed class IngestionAnswers(IngestionCounters counters, IOptions<Inge
         counters.RecordRejected(RejectionReasons.InvalidEvent);
         return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = [problem] }, title: "The body holds no events");
     }
+
+    /// <summary>A refusal answered by another transport (gRPC), counted like its HTTP counterpart.</summary>
+    public void CountRefused(string reason, long events = 1) => counters.RecordRejected(reason, events);
+
+    /// <summary>Work refused at the in-flight limit, answered by another transport (gRPC).</summary>
+    public void CountInFlightLimit() => counters.RecordFailed(InFlightLimitReason);
 
     /// <summary>Counts the invalid events of a request, before its valid ones are published.</summary>
     public void CountInvalid(int events)
@@ -184,6 +190,8 @@ internal sealed class IngestionAnswers(IngestionCounters counters, IOptions<Inge
     }
 
     public static bool IsMalformed(Exception ex) => ex is JsonException or InvalidOperationException or FormatException or OverflowException;
+
+    private const string InFlightLimitReason = "in_flight_limit";
 
     private const string TooLargeTitle = "The request is too large";
 

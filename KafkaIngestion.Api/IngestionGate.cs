@@ -45,39 +45,40 @@ internal sealed class IngestionGate : IEndpointFilter, IDisposable
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var partition = OpenPartition;
-        if (_keyHashes.Length > 0)
+        if (!TryAuthenticate(http.Request.Headers.TryGetValue(ApiKeyHeader, out var values) && values.Count == 1 ? values[0] : null, out var partition))
         {
-            if (!TryAuthenticate(http.Request, out var keyIndex))
-            {
-                return _answers.Unauthorized(http);
-            }
-
-            partition = keyIndex.ToString(CultureInfo.InvariantCulture);
+            return _answers.Unauthorized(http);
         }
 
-        if (_limiter is not null)
+        if (!TryAcquire(partition, out var retryAfter))
         {
-            using var lease = _limiter.AttemptAcquire(partition);
-            if (!lease.IsAcquired)
-            {
-                return _answers.RateLimited(http, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1));
-            }
+            return _answers.RateLimited(http, retryAfter);
         }
 
         return await next(context);
     }
 
-    private bool TryAuthenticate(HttpRequest request, out int keyIndex)
+    /// <summary>
+    /// Whether <paramref name="presentedKey"/> is a configured key (any key when none are
+    /// configured); <paramref name="partition"/> names its rate-limit bucket. The HTTP filter and
+    /// gRPC's interceptor both ask here.
+    /// </summary>
+    public bool TryAuthenticate(string? presentedKey, out string partition)
     {
-        keyIndex = -1;
-        if (!request.Headers.TryGetValue(ApiKeyHeader, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        partition = OpenPartition;
+        if (_keyHashes.Length == 0)
+        {
+            return true;
+        }
+
+        if (string.IsNullOrEmpty(presentedKey))
         {
             return false;
         }
 
         // Hashes of equal length compared in constant time: timing says nothing about the keys.
-        var presented = Hash(values[0]!);
+        var presented = Hash(presentedKey);
+        var keyIndex = -1;
         for (var i = 0; i < _keyHashes.Length; i++)
         {
             if (CryptographicOperations.FixedTimeEquals(presented, _keyHashes[i]))
@@ -86,7 +87,27 @@ internal sealed class IngestionGate : IEndpointFilter, IDisposable
             }
         }
 
+        partition = keyIndex.ToString(CultureInfo.InvariantCulture);
         return keyIndex >= 0;
+    }
+
+    /// <summary>Takes one request's token from the key's bucket; false, with when to retry, when it is empty.</summary>
+    public bool TryAcquire(string partition, out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (_limiter is null)
+        {
+            return true;
+        }
+
+        using var lease = _limiter.AttemptAcquire(partition);
+        if (lease.IsAcquired)
+        {
+            return true;
+        }
+
+        retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        return false;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -10,10 +10,12 @@ var kafka = builder.AddKafka("kafka")
 // (Parameters:api-key), shown in the dashboard's parameters.
 var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 
-// The ingestion API at its public address (http://localhost:5080), its key and its web console,
-// which shows how Kafka is provided (and warns when it is in memory only).
+// The ingestion API at its public address (http://localhost:5080; HTTP/2 in cleartext and gRPC
+// at http://localhost:5082), its key and its web console, which shows how Kafka is provided (and
+// warns when it is in memory only).
 var api = builder.AddProject<Projects.KafkaIngestion_Api>("api")
     .WithUnproxiedHttpEndpoint(builder.Configuration.GetValue("Api:Port", 5080))
+    .WithUnproxiedHttp2Endpoint("grpc", builder.Configuration.GetValue("Api:GrpcPort", 5082))
     .WithEnvironment("Ingestion__ApiKeys__0", apiKey)
     .WithReference(kafka).WaitFor(kafka)
     .WithHttpHealthCheck("/health")
@@ -50,6 +52,7 @@ var loadgen = builder.AddProject<Projects.KafkaIngestion_LoadGen>("loadgen")
     .WithReference(consumer).WaitFor(consumer)
     .WithEnvironment("LoadGen__Serve", "true")
     .WithEnvironment("LoadGen__TargetUrl", "http://api")
+    .WithEnvironment("LoadGen__GrpcTargetUrl", "http://_grpc.api")
     .WithEnvironment("LoadGen__ConsumerUrl", "http://consumer")
     .WithEnvironment("LoadGen__ApiKey", apiKey)
     .WithEnvironment("LoadGen__ReportDirectory", Path.Combine(dataDirectory, "loadgen-reports"))

@@ -15,6 +15,21 @@ internal static class AppModelExtensions
         });
 
     /// <summary>
+    /// The service's cleartext HTTP/2 endpoint (prior knowledge, "h2c": gRPC, and the HTTP API
+    /// for clients that speak HTTP/2) on a fixed port, unproxied like <c>http</c>. Kestrel cannot
+    /// take HTTP/1.1 and h2c on one cleartext port, so it is a port of its own; the service's
+    /// Kestrel:Endpoints names it with Protocols Http2 (which Aspire reads as transport http2).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithUnproxiedHttp2Endpoint(this IResourceBuilder<ProjectResource> service, string name, int port) =>
+        service.WithEndpoint(name, endpoint =>
+        {
+            endpoint.UriScheme = "http";
+            endpoint.Transport = "http2";
+            endpoint.IsProxied = false;
+            endpoint.Port = port;
+        });
+
+    /// <summary>
     /// The dashboard links to the API's web console with the key in the URL's fragment, which
     /// browsers never send to a server: the page keeps it, and the API itself never hands the key out.
     /// </summary>

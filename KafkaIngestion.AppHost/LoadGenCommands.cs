@@ -30,6 +30,8 @@ internal static class LoadGenCommands
                     new() { Name = "durationSeconds", Label = "Duration in seconds (open loop)", InputType = InputType.Number, Value = "30" },
                     new() { Name = "format", Label = "Format", InputType = InputType.Choice, Value = "simple",
                         Options = [new("simple", "Simple JSON to /register_event"), new("cloudevents", "CloudEvents to /events")] },
+                    new() { Name = "protocol", Label = "Protocol", InputType = InputType.Choice, Value = "http",
+                        Options = [new("http", "HTTP/1.1 (the format above)"), new("grpc", "gRPC: single events on streams, batches as PublishBatch")] },
                     new() { Name = "batchSize", Label = "Events per request (CloudEvents batches above 1)", InputType = InputType.Number, Value = "1" },
                     new() { Name = "compress", Label = "Compress request bodies", InputType = InputType.Choice, Value = "none",
                         Description = "Each body compressed with this coding and sent with Content-Encoding; the API decodes it.",

@@ -13,7 +13,7 @@ internal sealed record ParsedCommandLine(IReadOnlyDictionary<string, string?> Se
 /// </summary>
 internal static class CommandLine
 {
-    private sealed record Flag(string Name, string Key, string Value, string Help, bool IsSwitch = false);
+    private sealed record Flag(string Name, string Key, string Value, string Help, bool IsSwitch = false, string SwitchValue = "false");
 
     private static readonly Flag[] Flags =
     [
@@ -30,6 +30,9 @@ internal static class CommandLine
         new("--keys", nameof(LoadGenOptions.Keys), "K", "Distinct partition keys the events spread over. Default 1000."),
         new("--target", nameof(LoadGenOptions.TargetUrl), "URL", "The API's base address. Default http://localhost:5080."),
         new("--api-key", nameof(LoadGenOptions.ApiKey), "KEY", "Sent as X-Api-Key (see the README for the AppHost's key). Default none."),
+        new("--protocol", nameof(LoadGenOptions.Protocol), "http|grpc", "http: the HTTP API. grpc: CloudEvent messages to the gRPC service at --grpc-target, single events over PublishStream (--concurrency in flight over up to 8 streams), --batch above 1 as PublishBatch calls. Default http."),
+        new("--http2", nameof(LoadGenOptions.Http2), "", "HTTP requests over cleartext HTTP/2 (h2c) to --grpc-target, through HttpClient.", IsSwitch: true, SwitchValue: "true"),
+        new("--grpc-target", nameof(LoadGenOptions.GrpcTargetUrl), "URL", "The API's cleartext HTTP/2 (and gRPC) address. Default http://localhost:5082."),
         new("--client", nameof(LoadGenOptions.Client), "sockets|httpclient", "sockets: the generator's lean HTTP/1.1 client for http targets (HttpClient for https). httpclient: HttpClient always. Default sockets."),
         new("--timeout", nameof(LoadGenOptions.RequestTimeout), "T", "Longest wait for one answer. Default 30s."),
         new("--retries", nameof(LoadGenOptions.Retries), "N", "Send a request again, same ids, after no answer, a timeout, 429 or 5xx, up to N times (Retry-After or backoff from 100 ms to 2 s). Default 0."),
@@ -70,7 +73,7 @@ internal static class CommandLine
             string? value;
             if (flag.IsSwitch)
             {
-                value = "false";
+                value = flag.SwitchValue;
             }
             else if (inlineValue is not null)
             {
@@ -115,6 +118,7 @@ internal static class CommandLine
         text.AppendLine("  open loop, 5,000 events/s for a minute:   --mode open --rate 5000 --duration 60s");
         text.AppendLine("  CloudEvents batches of 500:               --format cloudevents --batch 500 --events 1000000");
         text.AppendLine("  the same, gzip-compressed:                --format cloudevents --batch 500 --events 1000000 --compress gzip");
+        text.AppendLine("  single events over gRPC streams:          --protocol grpc --events 1000000 --concurrency 1024");
         text.AppendLine();
         text.AppendLine("Exit codes: 0 every event accepted (and stored, when verifying); 1 some were not or some were lost;");
         text.AppendLine("2 invalid options.");

@@ -3,12 +3,15 @@ using System.IO.Compression;
 using KafkaIngestion.Http;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Google.Protobuf;
+using KafkaIngestion.IngestGrpc;
 
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>One request's body (compressed when the run asks for it) and the ids of the events in it.</summary>
 /// <param name="IsBatch">Sent in CloudEvents batch mode: the answer lists each event's outcome.</param>
-internal sealed record RequestBody(byte[] Content, MediaTypeHeaderValue ContentType, string[] EventIds, bool IsBatch);
+/// <param name="Message">Over gRPC: the <see cref="CloudEvent"/> or <see cref="CloudEventBatch"/> to send (the content is then empty).</param>
+internal sealed record RequestBody(byte[] Content, MediaTypeHeaderValue ContentType, string[] EventIds, bool IsBatch, IMessage? Message = null);
 
 /// <summary>
 /// Generates a run's events: order-like data of about <see cref="LoadGenOptions.PayloadBytes"/>,
@@ -19,8 +22,9 @@ internal sealed record RequestBody(byte[] Content, MediaTypeHeaderValue ContentT
 internal sealed class EventFactory
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
-    private static readonly MediaTypeHeaderValue CloudEvent = new("application/cloudevents+json");
-    private static readonly MediaTypeHeaderValue CloudEventBatch = new("application/cloudevents-batch+json");
+    private static readonly MediaTypeHeaderValue StructuredEvent = new("application/cloudevents+json");
+    private static readonly MediaTypeHeaderValue EventBatch = new("application/cloudevents-batch+json");
+    private static readonly MediaTypeHeaderValue Protobuf = new("application/grpc");
     private static readonly string[] Currencies = ["EUR", "USD", "GBP", "JPY", "CHF"];
 
     private readonly string _runId;
@@ -52,6 +56,11 @@ internal sealed class EventFactory
     /// <summary>The body of request number <paramref name="request"/>: <paramref name="count"/> events from request·B on.</summary>
     public RequestBody Request(long request, int count)
     {
+        if (_options.Protocol == LoadGenOptions.GrpcProtocol)
+        {
+            return ProtoRequest(request, count);
+        }
+
         var first = request * _options.BatchSize;
         var ids = new string[count];
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
@@ -75,7 +84,7 @@ internal sealed class EventFactory
         }
 
         json.Flush();
-        var contentType = _options.Format == LoadGenOptions.SimpleFormat ? Json : _options.BatchSize > 1 ? CloudEventBatch : CloudEvent;
+        var contentType = _options.Format == LoadGenOptions.SimpleFormat ? Json : _options.BatchSize > 1 ? EventBatch : StructuredEvent;
         var content = _coding == ContentCoding.Identity ? buffer.WrittenSpan.ToArray() : _coding.Compress(buffer.WrittenSpan, CompressionLevel.Fastest);
         return new RequestBody(content, contentType, ids, _options.BatchSize > 1);
     }
@@ -105,7 +114,14 @@ internal sealed class EventFactory
             json.WriteString("datacontenttype", "application/json");
         }
 
-        json.WriteStartObject("data");
+        json.WritePropertyName("data");
+        WriteData(json, sequence, key);
+        json.WriteEndObject();
+    }
+
+    private void WriteData(Utf8JsonWriter json, long sequence, ReadOnlySpan<char> key)
+    {
+        json.WriteStartObject();
         json.WriteString("runId", _runId);
         json.WriteNumber("sequence", sequence);
         json.WriteString("customer", key);
@@ -114,6 +130,45 @@ internal sealed class EventFactory
         json.WriteNumber("items", 1 + sequence % 7);
         json.WriteString("note", _note);
         json.WriteEndObject();
-        json.WriteEndObject();
     }
+
+    /// <summary>
+    /// Over gRPC: the same events as CloudEvent messages (the JSON data as text_data), one for a
+    /// stream or a CloudEventBatch for PublishBatch.
+    /// </summary>
+    private RequestBody ProtoRequest(long request, int count)
+    {
+        var first = request * _options.BatchSize;
+        var ids = new string[count];
+        var events = new CloudEvent[count];
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = EventId(_runId, first + i);
+            buffer.ResetWrittenCount();
+            var json = t_json ??= new Utf8JsonWriter(buffer);
+            json.Reset(buffer);
+            var key = Key(first + i);
+            WriteData(json, first + i, key);
+            json.Flush();
+            events[i] = new CloudEvent
+            {
+                Id = ids[i],
+                Source = "/loadgen",
+                SpecVersion = "1.0",
+                Type = "loadgen.order.placed",
+                TextData = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan),
+                Attributes =
+                {
+                    ["partitionkey"] = new CloudEventAttributeValue { CeString = key },
+                    ["datacontenttype"] = new CloudEventAttributeValue { CeString = "application/json" },
+                },
+            };
+        }
+
+        IMessage message = _options.BatchSize > 1 ? new CloudEventBatch { Events = { events } } : events[0];
+        return new RequestBody([], Protobuf, ids, _options.BatchSize > 1, message);
+    }
+
+    private string Key(long sequence) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"customer-{sequence % _options.Keys}");
 }

@@ -19,6 +19,8 @@ internal sealed class LoadGenOptions : IValidatableObject
     public const string SocketsClient = "sockets";
     public const string HttpClientClient = "httpclient";
     public const string NoCompression = "none";
+    public const string HttpProtocol = "http";
+    public const string GrpcProtocol = "grpc";
 
     /// <summary><c>closed</c>: N events, C at a time, as fast as answered. <c>open</c>: R events/s for D, whatever the answers.</summary>
     [Required, AllowedValues(ClosedLoop, OpenLoop, ErrorMessage = "Mode is closed or open.")]
@@ -91,6 +93,25 @@ internal sealed class LoadGenOptions : IValidatableObject
     [Required, AllowedValues(SocketsClient, HttpClientClient, ErrorMessage = "Client is sockets or httpclient.")]
     public string Client { get; set; } = SocketsClient;
 
+    /// <summary>
+    /// <c>http</c>: the HTTP API (<see cref="Format"/>, <see cref="BatchSize"/>). <c>grpc</c>: the
+    /// gRPC service at <see cref="GrpcTargetUrl"/> with CloudEvent messages: single events over
+    /// bidirectional PublishStream calls (the <see cref="Concurrency"/> events in flight spread
+    /// over up to 8 streams), batches as PublishBatch calls.
+    /// </summary>
+    [Required, AllowedValues(HttpProtocol, GrpcProtocol, ErrorMessage = "Protocol is http or grpc.")]
+    public string Protocol { get; set; } = HttpProtocol;
+
+    /// <summary>HTTP requests over cleartext HTTP/2 (h2c, prior knowledge) to <see cref="GrpcTargetUrl"/>, through HttpClient.</summary>
+    public bool Http2 { get; set; }
+
+    /// <summary>
+    /// The API's cleartext HTTP/2 address, for gRPC and <see cref="Http2"/>. The AppHost sets
+    /// <c>http://_grpc.api</c> (service discovery of the api's grpc endpoint).
+    /// </summary>
+    [Required]
+    public Uri GrpcTargetUrl { get; set; } = new("http://localhost:5082");
+
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -117,16 +138,26 @@ internal sealed class LoadGenOptions : IValidatableObject
     [Required]
     public string ReportDirectory { get; set; } = "loadgen-reports";
 
+    /// <summary>Whether requests go to <see cref="GrpcTargetUrl"/> (gRPC, or HTTP over h2c).</summary>
+    public bool UsesHttp2Endpoint => Protocol == GrpcProtocol || Http2;
+
     /// <summary>The endpoint requests go to.</summary>
     public string Path => Format == CloudEventsFormat ? "events" : "register_event";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (BatchSize > 1 && Format != CloudEventsFormat)
+        if (BatchSize > 1 && Format != CloudEventsFormat && Protocol == HttpProtocol)
         {
             yield return new ValidationResult(
                 $"A batch size of {BatchSize} needs the cloudevents format: /register_event takes one event per request.",
                 [nameof(BatchSize), nameof(Format)]);
+        }
+
+        if (Protocol == GrpcProtocol && Compress != NoCompression)
+        {
+            yield return new ValidationResult(
+                $"--compress {Compress} applies to HTTP bodies; gRPC messages are sent as they are.",
+                [nameof(Compress), nameof(Protocol)]);
         }
 
         if (Mode == ClosedLoop && Events < BatchSize)

@@ -35,7 +35,8 @@ internal sealed record LoadReport(
     OpenLoopReport? OpenLoop,
     VerificationReport? Verification,
     bool Stopped,
-    IReadOnlyList<TimelinePoint> Timeline)
+    IReadOnlyList<TimelinePoint> Timeline,
+    string Protocol = LoadGenOptions.HttpProtocol)
 {
     /// <summary>Every event sent was accepted, and (when verified) stored exactly once.</summary>
     public bool Succeeded =>

@@ -18,8 +18,8 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
 {
     public async Task<SendResult> SendAsync(LoadGenOptions settings, EventFactory events, RunStats stats, CancellationToken stop)
     {
-        var baseAddress = await ResolveAsync(settings.TargetUrl, stop);
-        var target = new Uri(baseAddress, settings.Path);
+        var baseAddress = await ResolveAsync(settings.UsesHttp2Endpoint ? settings.GrpcTargetUrl : settings.TargetUrl, stop);
+        var target = settings.Protocol == LoadGenOptions.GrpcProtocol ? baseAddress : new Uri(baseAddress, settings.Path);
         var connections = settings.Mode == LoadGenOptions.OpenLoop ? settings.MaxInFlight : settings.Concurrency;
 
         using var transport = LoadTransport.For(target, settings, connections);
@@ -205,7 +205,8 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
                 return new Attempt([], 0, after);
             }
 
-            var (accepted, rejected) = body.IsBatch && code is 202 or 207
+            var (accepted, rejected) = answer.Accepted is { } acceptedIds ? (acceptedIds, answer.Rejected)
+                : body.IsBatch && code is 202 or 207
                 ? ReadBatchAnswer(answer.Body)
                 : code is >= 200 and < 300 ? (body.EventIds, 0)
                 : code is >= 400 and < 500 ? ([], body.EventIds.Length)
@@ -261,8 +262,8 @@ internal sealed partial class LoadRunner(ServiceEndpointResolver endpointResolve
 
     private async Task<Uri> ResolveAsync(Uri target, CancellationToken cancellationToken)
     {
-        // A URL that names a service (http://api) is looked up; a concrete address is used as is.
-        if (target.IsLoopback || IPAddress.TryParse(target.Host, out _) || target.Host.Contains('.', StringComparison.Ordinal))
+        // A URL that names a service (http://api, or an endpoint of it: http://_grpc.api) is looked up; a concrete address is used as is.
+        if (target.IsLoopback || IPAddress.TryParse(target.Host, out _) || (target.Host.Contains('.', StringComparison.Ordinal) && !target.Host.StartsWith('_')))
         {
             return target;
         }

@@ -50,10 +50,12 @@ internal sealed partial class LoadSession(LoadRunner runner, Verifier verifier, 
         }
 
         var report = new LoadReport(
-            runId, settings.Mode, settings.Format, settings.BatchSize, settings.Compress, settings.TargetUrl.ToString(), startedAt, Math.Round(sent.Seconds, 3),
+            runId, settings.Mode, settings.Format, settings.BatchSize, settings.Compress, (settings.UsesHttp2Endpoint ? settings.GrpcTargetUrl : settings.TargetUrl).ToString(),
+            startedAt, Math.Round(sent.Seconds, 3),
             stats.Requests, stats.Events, stats.Accepted, stats.Rejected, stats.Events - stats.Accepted - stats.Rejected, stats.Retries,
             Math.Round(stats.Accepted / Math.Max(sent.Seconds, 1e-9), 1), Math.Round(stats.Requests / Math.Max(sent.Seconds, 1e-9), 1),
-            Math.Round(stats.BodyBytes / (double)Math.Max(stats.Events, 1), 1), LatencySummary.From(stats.Latency), stats.StatusCodes, stats.Errors, sent.OpenLoop, verification, sent.Stopped, timeline);
+            Math.Round(stats.BodyBytes / (double)Math.Max(stats.Events, 1), 1), LatencySummary.From(stats.Latency), stats.StatusCodes, stats.Errors, sent.OpenLoop, verification, sent.Stopped, timeline,
+            settings.Protocol == LoadGenOptions.GrpcProtocol ? LoadGenOptions.GrpcProtocol : settings.Http2 ? "h2c" : LoadGenOptions.HttpProtocol);
 
         var path = await ReportWriter.WriteAsync(report, settings.ReportDirectory, CancellationToken.None);
         ReportLog.Write(logger, report, path);

@@ -1,11 +1,14 @@
 using KafkaIngestion.Http;
+using System.Net;
 
 namespace KafkaIngestion.LoadGen;
 
 /// <summary>One answer to one attempt.</summary>
 /// <param name="RetryAfter">The server's <c>Retry-After</c> in seconds (the delta form), when it sent one.</param>
 /// <param name="Body">The answer's body, only when the caller asked for it (a batch's per-event outcome).</param>
-internal readonly record struct TransportAnswer(int StatusCode, TimeSpan? RetryAfter, byte[]? Body);
+/// <param name="Accepted">A batch's accepted ids when the transport read them itself (gRPC), instead of a JSON body.</param>
+/// <param name="Rejected">With <paramref name="Accepted"/>: how many of the batch's events were rejected.</param>
+internal readonly record struct TransportAnswer(int StatusCode, TimeSpan? RetryAfter, byte[]? Body, IReadOnlyCollection<string>? Accepted = null, int Rejected = 0);
 
 /// <summary>An attempt that got no answer, by kind (the kinds <see cref="HttpRequestError"/> names, or <c>Timeout</c>).</summary>
 internal class TransportException(string kind, string message, Exception? inner = null) : Exception(message, inner)
@@ -33,7 +36,12 @@ internal static class LoadTransport
     /// little as possible per request); <see cref="HttpClient"/> for https and when asked for.
     /// </summary>
     public static ILoadTransport For(Uri target, LoadGenOptions settings, int connections) =>
-        target.Scheme == Uri.UriSchemeHttp && settings.Client == LoadGenOptions.SocketsClient
+        settings.Protocol == LoadGenOptions.GrpcProtocol
+            ? settings.BatchSize > 1
+                ? new GrpcBatchTransport(target, settings.ApiKey, settings.RequestTimeout)
+                : new GrpcStreamTransport(target, settings.ApiKey, settings.RequestTimeout, streams: Math.Clamp(connections / 64, 1, 8))
+        : settings.Http2 ? new HttpClientTransport(target, settings.ApiKey, ContentEncoding(settings), settings.RequestTimeout, connections, http2: true)
+        : target.Scheme == Uri.UriSchemeHttp && settings.Client == LoadGenOptions.SocketsClient
             ? new Http1Transport(target, settings.ApiKey, ContentEncoding(settings), settings.RequestTimeout)
             : new HttpClientTransport(target, settings.ApiKey, ContentEncoding(settings), settings.RequestTimeout, connections);
 
@@ -47,22 +55,28 @@ internal sealed class HttpClientTransport : ILoadTransport
     private readonly HttpClient _http;
     private readonly Uri _target;
     private readonly string? _contentEncoding;
+    private readonly Version _version;
 
-    public HttpClientTransport(Uri target, string? apiKey, string? contentEncoding, TimeSpan timeout, int connections)
+    /// <param name="http2">HTTP/2 with prior knowledge (h2c), many requests per connection (more connections only past the server's stream limit).</param>
+    public HttpClientTransport(Uri target, string? apiKey, string? contentEncoding, TimeSpan timeout, int connections, bool http2 = false)
     {
         _target = target;
         _contentEncoding = contentEncoding;
+        _version = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
         // A plain handler, no retries or resilience: a measuring instrument must see every
         // failure as it happens and add as little as possible to each request.
         _http = new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = connections,
+            EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             UseCookies = false,
             UseProxy = false,
         })
         {
             Timeout = timeout,
+            DefaultRequestVersion = _version,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         if (!string.IsNullOrEmpty(apiKey))
         {
@@ -80,7 +94,7 @@ internal sealed class HttpClientTransport : ILoadTransport
             {
                 content.Headers.ContentEncoding.Add(_contentEncoding);
             }
-            using var request = new HttpRequestMessage(HttpMethod.Post, _target) { Content = content };
+            using var request = new HttpRequestMessage(HttpMethod.Post, _target) { Content = content, Version = _version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
             var code = (int)response.StatusCode;
             var answer = readBody && code is >= 200 and < 300 ? await response.Content.ReadAsByteArrayAsync(stop) : null;

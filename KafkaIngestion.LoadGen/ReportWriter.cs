@@ -25,7 +25,7 @@ internal static class ReportWriter
         Line($"# Load run {r.RunId}: {(r.Succeeded ? "passed" : "FAILED")}");
         md.AppendLine();
         var compressed = r.Compress == LoadGenOptions.NoCompression ? "" : $", {r.Compress}-compressed";
-        Line($"{r.Mode} loop, {r.Format} events in requests of {r.BatchSize}{compressed}, to {r.Target}, started {r.StartedAt:u}{(r.Stopped ? ", stopped before the end" : "")}.");
+        Line($"{r.Mode} loop, {(r.Protocol == LoadGenOptions.GrpcProtocol ? "CloudEvent messages over gRPC" : $"{r.Format} events over {r.Protocol}")} in requests of {r.BatchSize}{compressed}, to {r.Target}, started {r.StartedAt:u}{(r.Stopped ? ", stopped before the end" : "")}.");
         md.AppendLine();
         md.AppendLine("| | |").AppendLine("|---|---|");
         Line($"| requests | {r.Requests:N0} in {r.Seconds:F2} s ({r.RequestsPerSecond:N0}/s) |");

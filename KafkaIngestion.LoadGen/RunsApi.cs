@@ -21,7 +21,9 @@ internal sealed record RunRequest(
     int? Keys = null,
     int? Retries = null,
     bool? Verify = null,
-    string? Compress = null);
+    string? Compress = null,
+    string? Protocol = null,
+    bool? Http2 = null);
 
 /// <param name="Summary">For the dashboard: the run id and what it will do.</param>
 internal sealed record RunStarted(string RunId, string Plan, string Summary);
@@ -74,6 +76,8 @@ internal static class RunsApi
             settings.Retries = request.Retries ?? settings.Retries;
             settings.Verify = request.Verify ?? settings.Verify;
             settings.Compress = request.Compress ?? settings.Compress;
+            settings.Protocol = request.Protocol ?? settings.Protocol;
+            settings.Http2 = request.Http2 ?? settings.Http2;
         }
 
         if (settings.Problems() is { Count: > 0 } problems)
@@ -99,8 +103,11 @@ internal static class RunsApi
         coordinator.LastReport is { } report ? TypedResults.Ok(report) : TypedResults.NotFound();
 
     private static string Plan(LoadGenOptions s) => s.Mode == LoadGenOptions.OpenLoop
-        ? $"open loop: {s.Rate} events/s for {s.Duration.TotalSeconds:F0} s, {s.Format} in requests of {s.BatchSize}{Retrying(s)}"
-        : $"closed loop: {s.Events} events, {s.Concurrency} requests at a time, {s.Format} in requests of {s.BatchSize}{Retrying(s)}";
+        ? $"open loop: {s.Rate} events/s for {s.Duration.TotalSeconds:F0} s, {What(s)} in requests of {s.BatchSize}{Retrying(s)}"
+        : $"closed loop: {s.Events} events, {s.Concurrency} requests at a time, {What(s)} in requests of {s.BatchSize}{Retrying(s)}";
+
+    private static string What(LoadGenOptions s) =>
+        s.Protocol == LoadGenOptions.GrpcProtocol ? "gRPC" : s.Http2 ? $"{s.Format} over h2c" : s.Format;
 
     private static string Retrying(LoadGenOptions s) =>
         (s.Compress == LoadGenOptions.NoCompression ? "" : $", {s.Compress}-compressed") + (s.Retries > 0 ? $", up to {s.Retries} retries" : "");

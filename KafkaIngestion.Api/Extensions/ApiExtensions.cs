@@ -1,3 +1,4 @@
+using KafkaIngestion.Api.GrpcIngest;
 using KafkaIngestion.Api.Input;
 using KafkaIngestion.Api.WarmUp;
 using KafkaIngestion.Api.WebConsole;
@@ -61,6 +62,21 @@ internal static class ApiExtensions
         // The producer's librdkafka statistics become the API's metrics in ServiceDefaults.
         builder.AddKafkaProducer<string?, byte[]>("kafka", EventPublisher.ConfigureProducerDefaults);
         builder.AddStartupWarmUp();
+        builder.AddGrpcIngestion();
+    }
+
+    /// <summary>The gRPC service, on the HTTP/2 endpoint: the same limits and gate as HTTP.</summary>
+    private static void AddGrpcIngestion(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<GrpcGate>();
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<GrpcGate>());
+        // A message over the body limit is refused by gRPC itself, RESOURCE_EXHAUSTED, before it is read whole.
+        builder.Services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<IngestionOptions>>((grpc, ingestion) =>
+            {
+                grpc.MaxReceiveMessageSize = ingestion.Value.MaxRequestBytes;
+                grpc.EnableDetailedErrors = false;
+            });
     }
 
     /// <summary>The web console: one feed for every open page, polling the consumer only while someone watches.</summary>
@@ -115,6 +131,9 @@ internal static class ApiExtensions
         // One gate instance for every ingestion endpoint, so a key's rate limit spans all of them.
         app.MapEventsApi()
             .AddEndpointFilter(app.Services.GetRequiredService<IngestionGate>());
+        // gRPC limits each message itself (MaxReceiveMessageSize, RESOURCE_EXHAUSTED); Kestrel's body
+        // limit would instead fail a unary call as an unknown error, and cut a stream after that many bytes.
+        app.MapGrpcService<IngestService>().WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute());
         app.MapStatusApi();
         app.MapWarmUpApi();
         app.MapConsoleApi();

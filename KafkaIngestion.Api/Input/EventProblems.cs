@@ -51,6 +51,13 @@ internal sealed class EventProblems
         return byEvent;
     }
 
+    /// <summary>Empties the list for the next event (a stream reads every event into one list).</summary>
+    public void Clear()
+    {
+        _byField.Clear();
+        Added = 0;
+    }
+
     public Dictionary<string, string[]> ToDictionary() =>
         _byField.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
 }

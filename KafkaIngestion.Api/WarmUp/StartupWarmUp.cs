@@ -27,9 +27,9 @@ internal sealed partial class StartupWarmUp(
         var settings = options.Value;
         try
         {
-            if (settings.Enabled && await StartedAsync(stoppingToken) && OwnAddress() is { } address)
+            if (settings.Enabled && await StartedAsync(stoppingToken))
             {
-                await WarmUpAsync(address, settings, stoppingToken);
+                await WarmUpAsync(settings, stoppingToken);
             }
         }
         catch (HttpRequestException ex)
@@ -43,12 +43,41 @@ internal sealed partial class StartupWarmUp(
         }
     }
 
-    private async Task WarmUpAsync(Uri address, WarmUpOptions settings, CancellationToken stoppingToken)
+    private async Task WarmUpAsync(WarmUpOptions settings, CancellationToken stoppingToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = settings.Connections, UseProxy = false })
+        // The first address that takes HTTP/1.1: the cleartext HTTP/2 endpoint (Kestrel:Endpoints:grpc) refuses it.
+        foreach (var address in OwnAddresses())
         {
-            BaseAddress = address,
-        };
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = settings.Connections, UseProxy = false })
+            {
+                BaseAddress = address,
+            };
+            if (await AnswersAsync(http, stoppingToken))
+            {
+                await WarmUpAsync(http, settings, stoppingToken);
+                return;
+            }
+        }
+
+        LogNoAddress(logger, string.Join(", ", server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []));
+    }
+
+    private async Task<bool> AnswersAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = WarmUpRequest();
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    private async Task WarmUpAsync(HttpClient http, WarmUpOptions settings, CancellationToken stoppingToken)
+    {
 
         // The limit is checked between rounds, never by cancelling requests halfway.
         var started = timeProvider.GetTimestamp();
@@ -73,15 +102,21 @@ internal sealed partial class StartupWarmUp(
         var roundStarted = timeProvider.GetTimestamp();
         while (timeProvider.GetElapsedTime(roundStarted) < RoundDuration)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, WarmUpApi.Path)
-            {
-                Content = new ByteArrayContent(SampleEvent) { Headers = { ContentType = new("application/json") } },
-            };
-            request.Headers.Add(WarmUpState.TokenHeader, state.Token);
+            using var request = WarmUpRequest();
             using var response = await http.SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
             state.CountRequest();
         }
+    }
+
+    private HttpRequestMessage WarmUpRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, WarmUpApi.Path)
+        {
+            Content = new ByteArrayContent(SampleEvent) { Headers = { ContentType = new("application/json") } },
+        };
+        request.Headers.Add(WarmUpState.TokenHeader, state.Token);
+        return request;
     }
 
     private async Task<bool> StartedAsync(CancellationToken stoppingToken)
@@ -100,18 +135,17 @@ internal sealed partial class StartupWarmUp(
         }
     }
 
-    /// <summary>The first HTTP address Kestrel listens on, as a loopback URL this process can call.</summary>
-    private Uri? OwnAddress()
+    /// <summary>The plain HTTP addresses Kestrel listens on, as loopback URLs this process can call.</summary>
+    private IEnumerable<Uri> OwnAddresses()
     {
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var http = addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
-        if (http is null || !Uri.TryCreate(WarmUpRounds.Loopback(http), UriKind.Absolute, out var address))
+        foreach (var listening in server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
         {
-            LogNoAddress(logger, string.Join(", ", addresses));
-            return null;
+            if (listening.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+                && Uri.TryCreate(WarmUpRounds.Loopback(listening), UriKind.Absolute, out var address))
+            {
+                yield return address;
+            }
         }
-
-        return address;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Warmed up with {Requests} requests in {Seconds:F1} s ({Methods} methods compiled), ended by {EndedBy}")]

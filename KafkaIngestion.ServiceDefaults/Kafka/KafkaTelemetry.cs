@@ -44,6 +44,50 @@ public static class KafkaTelemetry
         return activity;
     }
 
+    /// <summary>
+    /// A "send {topic}" span for one event of a long-lived stream: a trace of its own, linked to
+    /// the stream's span, so the head sampler's rate cap applies per event (as children of a
+    /// sampled stream, every event of it would be recorded). Not made current: it ends on the
+    /// producer's poll thread when the broker has acknowledged the event.
+    /// </summary>
+    public static Activity? StartStreamSend(string topic, ActivityContext stream)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        // A stream's loop clears the current activity once for all its events (see the API's
+        // EventStreamSession); a caller with one current pays two AsyncLocal writes here.
+        var current = Activity.Current;
+        if (current is not null)
+        {
+            Activity.Current = null;
+        }
+
+        var activity = Source.StartActivity($"send {topic}", ActivityKind.Producer, parentContext: default,
+            links: stream == default ? null : [new ActivityLink(stream)]);
+        if (activity is not null)
+        {
+            if (activity.IsAllDataRequested)
+            {
+                activity.SetTag("messaging.system", "kafka");
+                activity.SetTag("messaging.operation.type", "send");
+                activity.SetTag("messaging.operation.name", "send");
+                activity.SetTag("messaging.destination.name", topic);
+            }
+
+            // Not current: it ends on another thread.
+            Activity.Current = current;
+        }
+        else if (current is not null)
+        {
+            Activity.Current = current;
+        }
+
+        return activity;
+    }
+
     /// <summary>Where one record landed, on a span about that record alone.</summary>
     public static void SetRecord(Activity? activity, int partition, long offset)
     {

@@ -30,6 +30,12 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
     /// <summary>The API's own port for this run (the real system uses 5080).</summary>
     public int ApiPort { get; } = FreePort();
 
+    /// <summary>The API's cleartext HTTP/2 (gRPC) port for this run (the real system uses 5082).</summary>
+    public int ApiGrpcPort { get; } = FreePort();
+
+    /// <summary>The API's cleartext HTTP/2 (gRPC) address.</summary>
+    public Uri ApiGrpc => new($"http://localhost:{ApiGrpcPort}");
+
     /// <summary>The embedded broker's fixed address for Kafka tools in this run (the real system uses 9092).</summary>
     public int KafkaToolsPort { get; } = FreePort();
 
@@ -77,6 +83,7 @@ public class AppHostFixture : IAsyncLifetime, IDisposable
                 // Ports of their own, so a running `dotnet run` (or another test run) is never
                 // the system under test by mistake.
                 $"Api:Port={ApiPort}",
+                $"Api:GrpcPort={ApiGrpcPort}",
                 $"Kafka:Embedded:Port={KafkaToolsPort}",
                 .. MoreSettings,
             ],

@@ -50,6 +50,26 @@ public sealed class LoadGenTests(AppHostFixture fixture)
         Assert.InRange(report.GetProperty("bodyBytesPerEvent").GetDouble(), 1, 150);
     }
 
+    [Theory]
+    [InlineData("1")] // single events on PublishStream calls
+    [InlineData("50")] // PublishBatch calls
+    public async Task ARunOverGrpcIsVerifiedWithNothingLostAndNothingDuplicated(string batchSize)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        var result = await fixture.App.ResourceCommands.ExecuteCommandAsync("loadgen", "start-run",
+            Arguments(("mode", "closed"), ("events", "5000"), ("concurrency", "128"), ("protocol", "grpc"), ("batchSize", batchSize)), timeout.Token);
+        Assert.True(result.Success, result.Message);
+
+        var report = await ReportOfAsync(RunIdIn(result.Message), timeout.Token);
+        Assert.Equal("grpc", report.GetProperty("protocol").GetString());
+        Assert.Equal(5000, report.GetProperty("accepted").GetInt64());
+        var verification = report.GetProperty("verification");
+        Assert.Equal(5000, verification.GetProperty("stored").GetInt64());
+        Assert.Equal(0, verification.GetProperty("lost").GetInt64());
+        Assert.Equal(0, verification.GetProperty("duplicated").GetInt64());
+    }
+
     [Fact]
     public async Task AnOpenLoopRunOfCloudEventBatchesCanBeStoppedFromTheDashboard()
     {

@@ -54,6 +54,16 @@ public sealed class LoadGenOptionsTests
         Assert.Contains("--compress none|gzip|br|zstd", CommandLine.HelpText(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CompressionIsForHttpBodiesNotGrpcMessages()
+    {
+        var problems = Bind(CommandLine.Parse(["--protocol", "grpc", "--compress", "gzip"])).Problems();
+
+        Assert.Contains("gRPC messages are sent as they are", Assert.Single(problems[nameof(LoadGenOptions.Compress)]), StringComparison.Ordinal);
+        Assert.Empty(Bind(CommandLine.Parse(["--protocol", "grpc"])).Problems());
+        Assert.Empty(Bind(CommandLine.Parse(["--http2", "--compress", "gzip"])).Problems());
+    }
+
     [Theory]
     [InlineData("gzip")]
     [InlineData("br")]
