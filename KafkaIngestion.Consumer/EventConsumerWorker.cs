@@ -24,6 +24,7 @@ internal sealed class EventConsumerWorker : BackgroundService
     private readonly ConsumerLoopState _loopState;
     private readonly ILogger _logger;
     private CancellationToken _stopping;
+    private Task? _threadsEnded;
 
     public EventConsumerWorker(
         IConsumer<string?, byte[]> consumer,
@@ -94,6 +95,7 @@ internal sealed class EventConsumerWorker : BackgroundService
             Name = "kafka-consume",
         };
         thread.Start();
+        _threadsEnded = finished.Task;
         return finished.Task;
     }
 
@@ -107,6 +109,12 @@ internal sealed class EventConsumerWorker : BackgroundService
     public override void Dispose()
     {
         base.Dispose();
-        _queue.Dispose();
+        // The host disposes its services once its shutdown timeout has passed, even when the
+        // consume thread is still closing the consumer (a broker that went away); the threads
+        // still use the queue then and end on their own, so it is left to the GC.
+        if (_threadsEnded is null || _threadsEnded.IsCompleted)
+        {
+            _queue.Dispose();
+        }
     }
 }
